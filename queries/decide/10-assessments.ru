@@ -1,0 +1,33 @@
+# Writes one nec:Assessment per claim line and criterion that bears on it: the criteria of every
+# recommendation that supports or opposes the line's code, and the requirement of every coding rule
+# or safety check that applies to the line. The subject is the line's patient or the line itself
+# (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion; refuted if it
+# is an instance of nec:refutedWhen, or nothing meets it and nec:whenNoFact is nec:Refuted; else unknown.
+PREFIX nec:  <https://necessity.example/ns#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+INSERT {
+  ?assessment a nec:Assessment ; nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ;
+      nec:assessedSubject ?subject ; nec:state ?state .
+}
+WHERE {
+  ?line a nec:ClaimLine ; nec:forPatient ?patient .
+  {
+    ?source a nec:Recommendation ; nec:supportsCode|nec:opposesCode ?code .
+    ?line a ?code .
+    ?source nec:patientClass/owl:intersectionOf/rdf:rest*/rdf:first ?criterion .
+  } UNION {
+    ?source nec:appliesTo ?governed ; nec:requirement ?criterion .
+    ?line a ?governed .
+  }
+  ?criterion nec:subject ?about .
+  BIND(IF(?about = nec:Patient, ?patient, ?line) AS ?subject)
+  BIND(IF(EXISTS { ?subject a ?criterion }, nec:Met,
+         IF(EXISTS { ?criterion nec:refutedWhen ?contrary . ?subject a ?contrary }
+            || EXISTS { ?criterion nec:whenNoFact nec:Refuted }, nec:Refuted, nec:Unknown)) AS ?state)
+  BIND(IRI(CONCAT(STR(?line), "/assessment/", MD5(CONCAT(STR(?source), " ", STR(?criterion))))) AS ?assessment)
+}

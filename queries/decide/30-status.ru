@@ -1,0 +1,36 @@
+# Writes each claim line's status (DESIGN.md, "The reasoning contract"), in this order:
+#   no-policy     no recommendation or coding rule bears on the line's code;
+#   coding-error  a coding rule is refuted (documentation rules only on a claim after the service);
+#   not-justified a recommendation that opposes the code is met;
+#   justified     a supporting recommendation is met and no coding rule is left unknown;
+#   needs-info    a supporting recommendation is met or open (criteria unknown), or a rule is unknown;
+#   not-justified every supporting recommendation has a refuted criterion.
+# A line with coding rules only, all met, and no recommendation stays no-policy.
+PREFIX nec:  <https://necessity.example/ns#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+INSERT { ?line nec:decisionStatus ?status . }
+WHERE {
+  ?line a nec:ClaimLine ; nec:onClaim ?claim .
+  BIND(EXISTS { ?o nec:line ?line ; nec:role ?r . FILTER(?r != nec:Checks) } AS ?hasPolicy)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Governs ; nec:state nec:Refuted ; nec:of ?rule .
+                FILTER NOT EXISTS { ?rule a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } }
+       AS ?codingError)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Governs ; nec:state nec:Unknown ; nec:of ?rule .
+                FILTER NOT EXISTS { ?rule a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } }
+       AS ?ruleOpen)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met } AS ?opposed)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Met } AS ?supported)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Unknown } AS ?supportOpen)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports } AS ?hasSupport)
+  BIND(IF(!?hasPolicy, "no-policy",
+       IF(?codingError, "coding-error",
+       IF(?opposed, "not-justified",
+       IF(?supported && !?ruleOpen, "justified",
+       IF(?supported || ?supportOpen || ?ruleOpen, "needs-info",
+       IF(?hasSupport, "not-justified", "no-policy")))))) AS ?status)
+}

@@ -1,0 +1,26 @@
+# Marks the outcomes a line's status rests on (nec:deciding true): for justified, the met supporting
+# recommendations; for not-justified, the met opposing ones, or else the refuted supporting ones;
+# for needs-info, the supporting recommendations met or open and the rules left unknown; for
+# coding-error, the refuted coding rules.
+PREFIX nec:  <https://necessity.example/ns#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+INSERT { ?outcome nec:deciding true . }
+WHERE {
+  ?line nec:decisionStatus ?status ; nec:onClaim ?claim .
+  ?outcome nec:line ?line ; nec:role ?role ; nec:state ?state ; nec:of ?source .
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met } AS ?opposed)
+  BIND(EXISTS { ?source a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } AS ?toReport)
+  FILTER(
+       (?status = "justified" && ?role = nec:Supports && ?state = nec:Met)
+    || (?status = "not-justified" && ?opposed && ?role = nec:Opposes && ?state = nec:Met)
+    || (?status = "not-justified" && !?opposed && ?role = nec:Supports && ?state = nec:Refuted)
+    || (?status = "needs-info" && ?role = nec:Supports && ?state != nec:Refuted)
+    || (?status = "needs-info" && ?role = nec:Governs && ?state = nec:Unknown && !?toReport)
+    || (?status = "coding-error" && ?role = nec:Governs && ?state = nec:Refuted && !?toReport)
+  )
+}

@@ -1,0 +1,1 @@
+"""The ``necessity`` command line: one module per command, all of them thin."""

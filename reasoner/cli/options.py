@@ -1,0 +1,10 @@
+"""Options shared by the commands."""
+
+from __future__ import annotations
+
+import click
+
+request_argument = click.argument("request", type=click.Path(dir_okay=False, path_type=str))
+claim_option = click.option("--claim", "claim_id", default=None, metavar="ID", help="Review only this Claim (its id).")
+format_option = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="Output format.")

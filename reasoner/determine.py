@@ -1,0 +1,158 @@
+"""The decision layer: runs the SPARQL updates of ``queries/decide/`` over the closed graph (criterion
+assessments, outcomes, statuses, warnings), then reads one Determination per claim line with the
+SELECT queries of ``queries/determination/``. Closed-world decision over open-world inference.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.query import ResultRow
+
+from reasoner import resources
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion assessed for a line: met, refuted or unknown, with the facts that decide it."""
+
+    id: str
+    label: str
+    state: str
+    of: str
+    facts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Considered:
+    """A recommendation, coding rule or safety check that bears on a line, and its outcome."""
+
+    id: str
+    kind: str
+    role: str
+    state: str
+    deciding: bool
+    label: str
+    statement: str | None
+    strength: str | None
+    evidence: str | None
+    guideline: str | None
+    citations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentationItem:
+    """A documentation element a line needs: its linkId, what it is, and its state."""
+
+    link_id: str
+    label: str
+    state: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A warning on a line: one of the kinds of the JSON contract, a message, and its source."""
+
+    kind: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Determination:
+    """The decision on one claim line and everything it rests on."""
+
+    sequence: int
+    code: str
+    system: str
+    display: str | None
+    claimed_as: str | None
+    status: str
+    service_date: str
+    citations: tuple[str, ...]
+    recommendations: tuple[Considered, ...]
+    rules: tuple[Considered, ...]
+    criteria: tuple[Criterion, ...]
+    documentation: tuple[DocumentationItem, ...]
+    warnings: tuple[Warning, ...]
+
+
+def decide(closed: Graph) -> list[Determination]:
+    """Run the decision updates on ``closed`` (in place) and return one Determination per claim line."""
+    for name in resources.query_names("decide", ".ru"):
+        closed.update(resources.query_text(name))
+    return read_determinations(closed)
+
+
+def read_determinations(graph: Graph) -> list[Determination]:
+    """Read the determinations written by the decision updates, ordered by claim line sequence."""
+    curie = _curies(graph)
+    citations = _grouped(graph, "citations", lambda r: str(r.citation), key="source")
+    facts = _grouped(graph, "evidence", lambda r: str(r.factLabel), key="assessment")
+    criteria = _grouped(graph, "criteria", lambda r: Criterion(
+        id=curie(r.criterion), label=str(r.label), state=str(r.state), of=curie(r.source),
+        facts=tuple(sorted(set(facts.get(r.assessment, ()))))))
+    outcomes = _grouped(graph, "outcomes", lambda r: r)
+    warnings = _grouped(graph, "warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
+                                                             source=curie(r.source)))
+    return [_determination(row, curie, citations, criteria.get(row.line, []), outcomes.get(row.line, []),
+                           warnings.get(row.line, []))
+            for row in _select(graph, "lines")]
+
+
+def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criteria: list[Criterion],
+                   outcomes: list[Any], warnings: list[Warning]) -> Determination:
+    considered = sorted((_considered(o, curie, citations) for o in outcomes), key=lambda c: (c.kind, c.id))
+    documentation = sorted((DocumentationItem(link_id=str(o.linkId), label=str(o.label), state=str(o.state),
+                                              rule=curie(o.source))
+                            for o in outcomes if o.documentation and o.linkId is not None), key=lambda d: d.link_id)
+    deciding = [c for c in considered if c.deciding]
+    cited = [text for c in (deciding or considered) for text in c.citations]
+    return Determination(
+        sequence=int(row.sequence), code=str(row.code), system=str(row.system),
+        display=_text(row.display), claimed_as=_text(row.claimedAs), status=str(row.status),
+        service_date=str(row.serviceDate),
+        citations=tuple(dict.fromkeys(cited)),
+        recommendations=tuple(c for c in considered if c.kind == "recommendation"),
+        rules=tuple(c for c in considered if c.kind != "recommendation"),
+        criteria=tuple(sorted(criteria, key=lambda c: (c.of, c.id))),
+        documentation=tuple(documentation),
+        warnings=tuple(sorted(set(warnings), key=lambda w: (w.kind, w.source, w.message))),
+    )
+
+
+def _considered(row: Any, curie: Any, citations: dict[Any, list[str]]) -> Considered:
+    return Considered(
+        id=curie(row.source), kind=str(row.kind), role=str(row.role), state=str(row.state),
+        deciding=bool(row.deciding), label=str(row.label), statement=_text(row.statement),
+        strength=_text(row.strength), evidence=_text(row.evidence), guideline=_text(row.guideline),
+        citations=tuple(sorted(citations.get(row.source, []))),
+    )
+
+
+def _select(graph: Graph, name: str) -> list[ResultRow]:
+    return list(graph.query(resources.query_text(f"determination/{name}.rq")))  # type: ignore[arg-type]
+
+
+def _grouped(graph: Graph, name: str, make: Any, key: str = "line") -> dict[Any, list[Any]]:
+    groups: dict[Any, list[Any]] = defaultdict(list)
+    for row in _select(graph, name):
+        groups[row[key]].append(make(row))
+    return groups
+
+
+def _curies(graph: Graph) -> Any:
+    manager = graph.namespace_manager
+
+    def curie(node: Any) -> str:
+        return manager.normalizeUri(node) if isinstance(node, URIRef) else str(node)
+
+    return curie
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""Inference engines: each takes the knowledge and one claim's facts and returns the closed graph."""

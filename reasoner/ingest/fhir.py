@@ -1,0 +1,238 @@
+"""Reads a review request given as a FHIR R4 Bundle (JSON), exactly as FHIR-PROFILE.md describes.
+
+Each resource type that necessity reads is validated on its own with ``fhir.resources.R4B``, so an
+error names the resource (type and id) and the field; other resource types are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from reasoner.errors import InputError
+from reasoner.ingest import model
+from reasoner.vocab import BILLING_SYSTEMS
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+LOINC = "http://loinc.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+READ_TYPES = ("Patient", "Claim", "Condition", "Observation", "MedicationRequest", "MedicationStatement",
+              "ServiceRequest", "QuestionnaireResponse")
+BUNDLE_TYPES = ("collection", "transaction", "batch")
+PRESENT_CONDITION = ("active", "recurrence", "relapse")
+CURRENT_DRUG = ("active", "on-hold", "draft", "intended")
+PLANNED_SERVICE = ("active", "draft")
+
+
+def read_bundle(path: Path) -> model.Request:
+    """Read a FHIR R4 Bundle file into a request; raise InputError naming the file, resource and field."""
+    where = str(path)
+    bundle = _load_json(path)
+    resources, notes = _validated_resources(where, bundle)
+    patient = _the_patient(where, resources)
+    claims = tuple(_claim(where, r, resources, patient) for r in _of_type(resources, "Claim"))
+    if not claims:
+        raise InputError(where, "Bundle", "entry", "no Claim resource: nothing to review")
+    return model.Request(
+        path=where,
+        patient=_patient(patient),
+        conditions=tuple(c for r in _of_type(resources, "Condition") for c in _conditions(r)),
+        labs=tuple(lab for r in _of_type(resources, "Observation") for lab in _labs(r)),
+        drugs=tuple(d for t in ("MedicationRequest", "MedicationStatement") for r in _of_type(resources, t)
+                    for d in _drugs(r)),
+        services=tuple(s for r in _of_type(resources, "ServiceRequest") for s in _services(r)),
+        answers=tuple(a for r in _of_type(resources, "QuestionnaireResponse") for a in _answers(r)),
+        claims=claims,
+        notes=tuple(notes),
+    )
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "-", "-", f"not UTF-8 text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), "-", f"line {exc.lineno} column {exc.colno}", f"not JSON: {exc.msg}") from exc
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        kind = data.get("resourceType", "-") if isinstance(data, dict) else type(data).__name__
+        raise InputError(str(path), str(kind), "resourceType", "expected a FHIR Bundle")
+    if data.get("type") not in BUNDLE_TYPES:
+        raise InputError(str(path), "Bundle", "type", f"{data.get('type')!r} is not one of {', '.join(BUNDLE_TYPES)}")
+    return data
+
+
+class _Resource:
+    """A validated resource, its label (Type/id) and the keys other resources may refer to it by."""
+
+    def __init__(self, label: str, obj: Any, keys: tuple[str, ...]) -> None:
+        self.label, self.obj, self.keys = label, obj, keys
+
+
+def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Resource], list[str]]:
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputError(where, "Bundle", "entry", "not a list")
+    resources, notes, skipped = [], [], {}
+    for index, entry in enumerate(entries):
+        raw = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(raw, dict) or not isinstance(raw.get("resourceType"), str):
+            raise InputError(where, f"Bundle.entry[{index}]", "resource.resourceType", "missing")
+        kind = raw["resourceType"]
+        if kind not in READ_TYPES:
+            skipped[kind] = skipped.get(kind, 0) + 1
+            continue
+        label = f"{kind}/{raw.get('id') or f'entry[{index}]'}"
+        resources.append(_Resource(label, _validate(where, label, kind, raw), _keys(entry, kind, raw)))
+    notes += [f"ignored {count} {kind} resource(s): not read by necessity" for kind, count in sorted(skipped.items())]
+    return resources, notes
+
+
+def _validate(where: str, label: str, kind: str, raw: dict[str, Any]) -> Any:
+    try:
+        return get_fhir_model_class(kind).model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")
+        raise InputError(where, label, field or "-", f"invalid FHIR R4: {first['msg']}") from exc
+
+
+def _keys(entry: dict[str, Any], kind: str, raw: dict[str, Any]) -> tuple[str, ...]:
+    keys = [f"{kind}/{raw['id']}"] if raw.get("id") else []
+    if isinstance(entry.get("fullUrl"), str):
+        keys.append(entry["fullUrl"])
+    return tuple(keys)
+
+
+def _of_type(resources: list[_Resource], kind: str) -> Iterator[_Resource]:
+    return (r for r in resources if r.label.startswith(kind + "/"))
+
+
+def _the_patient(where: str, resources: list[_Resource]) -> _Resource:
+    patients = list(_of_type(resources, "Patient"))
+    if len(patients) != 1:
+        found = ", ".join(p.label for p in patients) or "none"
+        raise InputError(where, "Bundle", "entry", f"expected exactly one Patient, found {len(patients)} ({found})")
+    return patients[0]
+
+
+def _patient(resource: _Resource) -> model.Patient:
+    p = resource.obj
+    return model.Patient(id=resource.label, birth_date=p.birthDate, gender=p.gender, source=resource.label)
+
+
+def _codes(concept: Any, system: str) -> list[Any]:
+    return [c for c in (concept.coding or []) if c.system == system and c.code] if concept else []
+
+
+def _conditions(resource: _Resource) -> Iterator[model.ConditionFact]:
+    status = {c.code for c in (resource.obj.clinicalStatus.coding or [])} if resource.obj.clinicalStatus else set()
+    if status & set(PRESENT_CONDITION):
+        for coding in _codes(resource.obj.code, ICD10CM):
+            yield model.ConditionFact(code=coding.code, source=f"{resource.label} code")
+
+
+def _labs(resource: _Resource) -> Iterator[model.LabFact]:
+    obs = resource.obj
+    if obs.status in ("entered-in-error", "cancelled"):
+        return
+    quantity = obs.valueQuantity
+    for coding in _codes(obs.code, LOINC):
+        yield model.LabFact(
+            loinc=coding.code,
+            value=Decimal(str(quantity.value)) if quantity and quantity.value is not None else None,
+            unit=(quantity.code or quantity.unit) if quantity else None,
+            effective=_day(obs.effectiveDateTime or (obs.effectivePeriod.start if obs.effectivePeriod else None)),
+            display=coding.display,
+            source=resource.label,
+        )
+
+
+def _drugs(resource: _Resource) -> Iterator[model.DrugFact]:
+    med = resource.obj
+    if med.status not in CURRENT_DRUG:
+        return
+    dosages = getattr(med, "dosageInstruction", None) or getattr(med, "dosage", None) or []
+    routes = [c.code for d in dosages for c in _codes(d.route, SNOMED)]
+    for coding in _codes(med.medicationCodeableConcept, RXNORM):
+        yield model.DrugFact(rxnorm=coding.code, display=coding.display, route=routes[0] if routes else None,
+                             status=med.status, source=resource.label)
+
+
+def _services(resource: _Resource) -> Iterator[model.ServiceFact]:
+    if resource.obj.status in PLANNED_SERVICE:
+        for coding in _codes(resource.obj.code, SNOMED):
+            yield model.ServiceFact(code=coding.code, display=coding.display, status=resource.obj.status,
+                                    source=resource.label)
+
+
+def _answers(resource: _Resource) -> Iterator[model.AnswerFact]:
+    def walk(items: list[Any]) -> Iterator[model.AnswerFact]:
+        for item in items or []:
+            for answer in item.answer or []:
+                for value in (answer.valueBoolean, answer.valueInteger, answer.valueString):
+                    if value is not None:
+                        yield model.AnswerFact(link_id=item.linkId, value=value,
+                                               source=f"{resource.label} item {item.linkId}")
+                yield from walk(answer.item or [])
+            yield from walk(item.item or [])
+
+    yield from walk(resource.obj.item or [])
+
+
+def _claim(where: str, resource: _Resource, resources: list[_Resource], patient: _Resource) -> model.Claim:
+    claim = resource.obj
+    reference = claim.patient.reference if claim.patient else None
+    if reference not in patient.keys:
+        raise InputError(where, resource.label, "patient.reference", f"{reference!r} is not the Patient of the Bundle")
+    service_date = _day(claim.billablePeriod.start if claim.billablePeriod and claim.billablePeriod.start
+                        else claim.created)
+    if service_date is None:
+        raise InputError(where, resource.label, "billablePeriod.start", "no date of service (nor created)")
+    diagnoses = tuple(
+        model.ConditionFact(code=c.code, source=f"{resource.label} diagnosis[{i}]")
+        for i, d in enumerate(claim.diagnosis or []) for c in _codes(d.diagnosisCodeableConcept, ICD10CM))
+    lines = tuple(_line(where, resource.label, i, item, service_date) for i, item in enumerate(claim.item or []))
+    if not lines:
+        raise InputError(where, resource.label, "item", "no claim lines")
+    kind = next((c.code for c in (claim.type.coding or [])), None) if claim.type else None
+    return model.Claim(id=claim.id or resource.label, use=claim.use, type=kind, service_date=service_date,
+                       diagnoses=diagnoses, lines=lines, source=resource.label)
+
+
+def _line(where: str, label: str, index: int, item: Any, claim_date: date) -> model.ClaimLine:
+    codings = [c for c in (item.productOrService.coding or []) if c.code]
+    if not codings:
+        raise InputError(where, label, f"item[{index}].productOrService.coding", "no code")
+    coding = next((c for c in codings if c.system in BILLING_SYSTEMS), codings[0])
+    served = item.servicedDate or (item.servicedPeriod.start if item.servicedPeriod else None)
+    place = next((c.code for c in item.locationCodeableConcept.coding or []), None) \
+        if item.locationCodeableConcept else None
+    return model.ClaimLine(
+        sequence=item.sequence,
+        system=coding.system or "",
+        code=coding.code,
+        claimed_as=item.productOrService.text or coding.display,
+        quantity=Decimal(str(item.quantity.value)) if item.quantity and item.quantity.value is not None else Decimal(1),
+        place_of_service=place,
+        service_date=_day(served) or claim_date,
+        source=f"{label} item[{index}]",
+    )
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        return date.fromisoformat(value[:10])
+    return None

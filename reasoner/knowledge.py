@@ -1,0 +1,44 @@
+"""Loads the knowledge base: the ontology and kg/ Turtle files, plus the axioms compiled from them.
+
+The compile step runs the CONSTRUCT queries of ``queries/compile/``: they turn the authoring
+vocabulary (a recommendation's patient class and the codes it supports, a documentation
+criterion's question) into the OWL axioms the inference engine uses. No rule is written in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+from rdflib import Graph
+
+from reasoner import resources
+from reasoner.errors import KnowledgeError
+from reasoner.vocab import bind_prefixes
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The loaded knowledge: one graph (asserted and compiled axioms) and its content version."""
+
+    graph: Graph
+    version: str
+
+
+@cache
+def load_knowledge() -> KnowledgeBase:
+    """Parse ontology/ and kg/, add the compiled axioms, and return the knowledge base (cached per process)."""
+    graph = Graph()
+    bind_prefixes(graph.namespace_manager)
+    digest = hashlib.sha256()
+    for path in resources.knowledge_files():
+        data = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + data)
+        try:
+            graph.parse(data=data, format="turtle", publicID=path.as_uri())
+        except Exception as exc:  # rdflib raises many types for bad Turtle
+            raise KnowledgeError(f"{path}: not valid Turtle: {exc}") from exc
+    for name in resources.query_names("compile", ".rq"):
+        graph += graph.query(resources.query_text(name)).graph or Graph()
+    return KnowledgeBase(graph=graph, version=digest.hexdigest()[:12])

@@ -1,0 +1,73 @@
+"""Request in, determinations out: read the request, build each claim's facts, infer, decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reasoner.determine import Determination, decide
+from reasoner.engines import reference
+from reasoner.errors import InputError
+from reasoner.facts import claim_facts
+from reasoner.ingest import icd10cm, read_request
+from reasoner.ingest.model import Claim, Request
+from reasoner.ingest.units import unit_table
+from reasoner.knowledge import KnowledgeBase, load_knowledge
+
+
+@dataclass(frozen=True)
+class ClaimReview:
+    """The determinations of one claim."""
+
+    claim_id: str
+    use: str
+    claim_type: str | None
+    service_date: str
+    determinations: tuple[Determination, ...]
+
+
+@dataclass(frozen=True)
+class Review:
+    """The review of one request: a ClaimReview per claim, the notes of ingest, the knowledge version."""
+
+    request: str
+    knowledge_version: str
+    claims: tuple[ClaimReview, ...]
+    notes: tuple[str, ...]
+
+
+def review(path: str | Path, claim_id: str | None = None) -> Review:
+    """Review every claim of the request at ``path`` (or only ``claim_id``) with the reference engine."""
+    request = read_request(path)
+    knowledge = load_knowledge()
+    claims = _chosen_claims(request, claim_id)
+    return Review(
+        request=str(path),
+        knowledge_version=knowledge.version,
+        claims=tuple(review_claim(request, claim, knowledge) for claim in claims),
+        notes=request.notes + _unknown_code_notes(request),
+    )
+
+
+def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase) -> ClaimReview:
+    """Infer and decide one claim of a request."""
+    facts = claim_facts(request, claim, unit_table(knowledge.graph))
+    closed = reference.infer(knowledge.graph, facts)
+    return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
+                       service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)))
+
+
+def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:
+    if claim_id is None:
+        return request.claims
+    chosen = tuple(c for c in request.claims if claim_id in (c.id, c.source))
+    if not chosen:
+        known = ", ".join(c.id for c in request.claims)
+        raise InputError(request.path, f"Claim/{claim_id}", "id", f"no such claim (the request has: {known})")
+    return chosen
+
+
+def _unknown_code_notes(request: Request) -> tuple[str, ...]:
+    conditions = (*request.conditions, *(d for c in request.claims for d in c.diagnoses))
+    return tuple(f"{c.source}: {c.code!r} is not an ICD-10-CM code; kept, but it matches no criterion"
+                 for c in conditions if not icd10cm.is_known(c.code))

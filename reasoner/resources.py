@@ -1,0 +1,53 @@
+"""Finds the data folders (ontology/, kg/, queries/): the only module that knows where they live.
+
+In a source checkout and an editable install they sit beside the package; an installed wheel
+carries them as package data under ``reasoner/_data``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from reasoner.errors import KnowledgeError
+
+_PACKAGE = Path(__file__).resolve().parent
+_FOLDERS = ("ontology", "kg", "queries")
+
+
+@cache
+def data_root() -> Path:
+    """Return the folder that holds ontology/, kg/ and queries/."""
+    for root in (_PACKAGE / "_data", _PACKAGE.parent):
+        if all((root / name).is_dir() for name in _FOLDERS):
+            return root
+    raise KnowledgeError(f"cannot find {', '.join(_FOLDERS)} beside {_PACKAGE}")
+
+
+def knowledge_files() -> list[Path]:
+    """Every Turtle file of the ontology and the knowledge graph, in a stable order (shapes excluded)."""
+    root = data_root()
+    ontology = sorted(p for p in (root / "ontology").glob("*.ttl"))
+    return ontology + sorted((root / "kg").rglob("*.ttl"))
+
+
+def shapes_file(name: str) -> Path:
+    """Return the SHACL shapes file ``ontology/shapes/<name>.ttl``."""
+    return _existing(data_root() / "ontology" / "shapes" / f"{name}.ttl")
+
+
+def query_text(name: str) -> str:
+    """Return the text of the SPARQL file ``queries/<name>`` (``.rq`` for queries, ``.ru`` for updates)."""
+    return _existing(data_root() / "queries" / name).read_text(encoding="utf-8")
+
+
+def query_names(folder: str, suffix: str) -> list[str]:
+    """Names (relative to queries/) of the SPARQL files in ``queries/<folder>`` with a suffix, sorted."""
+    base = data_root() / "queries"
+    return sorted(str(p.relative_to(base)) for p in (base / folder).glob(f"*{suffix}"))
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise KnowledgeError(f"missing data file {path}")
+    return path
