@@ -81,7 +81,9 @@ def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Reso
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise InputError(where, "Bundle", "entry", "not a list")
-    resources, notes, skipped = [], [], {}
+    resources: list[_Resource] = []
+    notes: list[str] = []
+    skipped: dict[str, int] = {}
     for index, entry in enumerate(entries):
         raw = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(raw, dict) or not isinstance(raw.get("resourceType"), str):
@@ -233,6 +235,4 @@ def _day(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and len(value) >= 10:
-        return date.fromisoformat(value[:10])
     return None

@@ -16,7 +16,7 @@ from rdflib.namespace import Namespace
 from reasoner import resources
 from reasoner.errors import InputError
 from reasoner.ingest import model
-from reasoner.vocab import DOC, ICD, LOINC, NEC, RXN, SCT, bind_prefixes
+from reasoner.vocab import DOC, ICD, LOINC, NEC, RXN, SCT
 
 USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
 TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
@@ -27,12 +27,12 @@ def read_turtle(path: Path) -> model.Request:
     where = str(path)
     graph = _parse(path)
     _validate(where, graph)
-    patients = sorted(set(graph.subjects(RDF.type, NEC.Patient)))
+    patients = sorted(set(graph.subjects(RDF.type, NEC.Patient)), key=str)
     if len(patients) != 1:
         raise InputError(where, "graph", "rdf:type nec:Patient", f"expected exactly one patient, found {len(patients)}")
     patient = patients[0]
     reader = _Reader(graph)
-    claims = tuple(reader.claim(where, c) for c in sorted(graph.subjects(RDF.type, NEC.Claim)))
+    claims = tuple(reader.claim(where, c) for c in sorted(graph.subjects(RDF.type, NEC.Claim), key=str))
     if not claims:
         raise InputError(where, "graph", "rdf:type nec:Claim", "no claim: nothing to review")
     return model.Request(
@@ -50,7 +50,6 @@ def read_turtle(path: Path) -> model.Request:
 
 def _parse(path: Path) -> Graph:
     graph = Graph()
-    bind_prefixes(graph.namespace_manager)
     try:
         graph.parse(path, format="turtle")
     except Exception as exc:  # rdflib's parsers raise many types (SyntaxError, BadSyntax, IndexError...)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from rdflib import Graph
 
@@ -40,7 +41,8 @@ def unit_table(knowledge: Graph) -> UnitTable:
     """Read the unit table from the knowledge graph."""
     canonical: dict[str, str] = {}
     factors: dict[tuple[str, str], Decimal] = {}
-    for row in knowledge.query(resources.query_text("ingest/lab-units.rq")):
+    rows: Any = knowledge.query(resources.query_text("ingest/lab-units.rq"))
+    for row in rows:
         canonical[str(row.loinc)] = str(row.canonical)
         if row.fromUnit is not None:
             factors[(str(row.loinc), str(row.fromUnit))] = Decimal(str(row.factor))

@@ -1,0 +1,249 @@
+"""FHIR R4 Bundle ingest: every field of FHIR-PROFILE.md that necessity reads, and its errors.
+These tests stop before inference: they check the request model and the facts graph.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from bundles import HCPCS, bundle, claim, write
+from rdflib import RDF, Literal
+
+from reasoner.errors import InputError
+from reasoner.facts import claim_facts
+from reasoner.ingest import read_request
+from reasoner.ingest.units import unit_table
+from reasoner.knowledge import load_knowledge
+from reasoner.vocab import CPT, ICD, NEC, REQ
+from reasoner.vocab import HCPCS as HCPCS_NS
+
+
+def read(tmp_path, data):
+    return read_request(write(tmp_path, data))
+
+
+def facts(tmp_path, data):
+    request = read(tmp_path, data)
+    return claim_facts(request, request.claims[0], unit_table(load_knowledge().graph))
+
+
+def test_patient_birth_date_gives_age_on_the_date_of_service(tmp_path):
+    graph = facts(tmp_path, bundle(["36561"], birth="1968-11-21"))
+    assert graph.value(REQ.patient, NEC.ageYears) == Literal(57)
+    assert graph.value(REQ.patient, NEC.gender) == Literal("female")
+
+
+def test_conditions_count_only_when_present(tmp_path):
+    request = read(tmp_path, bundle(["36561"], conditions=("C92.00", ("C50.911", "resolved"), ("C91.00", "relapse"))))
+    assert [c.code for c in request.conditions] == ["C92.00", "C91.00"]
+
+
+def test_icd_codes_without_the_dot_and_their_ancestors(tmp_path):
+    graph = facts(tmp_path, bundle(["36561"], conditions=("C9200",)))
+    condition = graph.value(REQ.patient, NEC.hasCondition)
+    assert (condition, RDF.type, ICD["C92.00"]) in graph
+    assert (ICD["C92.0"], None, ICD["C92"]) in graph
+    assert (ICD["block-C81-C96"], None, ICD["chapter-2"]) in graph
+
+
+def test_claim_diagnoses_are_conditions_too(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][-1]["resource"]["diagnosis"] = [
+        {"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                                                 "code": "C92.00"}]}}]
+    request = read(tmp_path, data)
+    assert [d.code for d in request.claims[0].diagnoses] == ["C92.00"]
+    assert "diagnosis[0]" in request.claims[0].diagnoses[0].source
+
+
+def test_observation_value_unit_and_date(tmp_path):
+    request = read(tmp_path, bundle(["36561"], labs={"plt": (45, "10*9/L", "2026-11-18")}))
+    lab = request.labs[0]
+    assert (lab.loinc, lab.value, lab.unit, lab.effective) == ("777-3", Decimal("45"), "10*9/L", date(2026, 11, 18))
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    (45, "10*3/uL", "45"), (45, "10*9/L", "45"), (45000, "/uL", "45"), (80, "g/L", "8"), (1.2, "1", "1.2")])
+def test_units_are_normalized_to_the_canonical_unit(tmp_path, value, unit, expected):
+    loinc = "718-7" if unit == "g/L" else "6301-6" if unit == "1" else "777-3"
+    graph = facts(tmp_path, bundle(["36561"], labs={loinc: (value, unit, "2026-11-20")}))
+    lab = graph.value(REQ.patient, NEC.hasLabResult)
+    assert format(graph.value(lab, NEC.value).toPython().normalize(), "f") == expected
+
+
+def test_labs_after_the_date_of_service_are_ignored(tmp_path):
+    graph = facts(tmp_path, bundle(["36561"], labs={"plt": (8, "10*3/uL", "2026-11-21")}))
+    assert graph.value(REQ.patient, NEC.hasLabResult) is None
+
+
+def test_labs_the_knowledge_base_does_not_read_are_left_out(tmp_path):
+    graph = facts(tmp_path, bundle(["36561"], labs={"2339-0": (95, "mg/dL", "2026-11-20")}))
+    assert graph.value(REQ.patient, NEC.hasLabResult) is None
+
+
+def test_drug_orders_with_route_and_status(tmp_path):
+    data = bundle(["36561"], meds=(("3041", "iv"), ("3109", None)))
+    data["entry"].insert(1, copy.deepcopy(data["entry"][1]))
+    data["entry"][1]["resource"].update(id="done", status="completed")
+    request = read(tmp_path, data)
+    assert [(d.rxnorm, d.route, d.status) for d in request.drugs] == [("3041", "47625008", "active"),
+                                                                       ("3109", None, "active")]
+
+
+def test_service_requests_active_or_draft(tmp_path):
+    data = bundle(["36561"])
+    for status in ("active", "draft", "revoked"):
+        data["entry"].append({"resource": {"resourceType": "ServiceRequest", "id": f"s-{status}", "status": status,
+                                           "intent": "order", "subject": {"reference": "Patient/p1"},
+                                           "code": {"coding": [{"system": "http://snomed.info/sct",
+                                                                "code": "367336001"}]}}})
+    assert [s.status for s in read(tmp_path, data).services] == ["active", "draft"]
+
+
+def test_questionnaire_answers_of_each_type_and_nested_items(tmp_path):
+    data = bundle(["36561"], docs={"us-guidance.vessel-patency": False, "sedation.intraservice-minutes": 20,
+                                   "lidocaine.route": "local-infiltration"})
+    qr = data["entry"][-2]["resource"]
+    qr["item"].append({"linkId": "group", "item": [{"linkId": "fluoro.tip-position-documented",
+                                                    "answer": [{"valueBoolean": True}]}]})
+    answers = {a.link_id: a.value for a in read(tmp_path, data).answers}
+    assert answers == {"us-guidance.vessel-patency": False, "sedation.intraservice-minutes": 20,
+                       "lidocaine.route": "local-infiltration", "fluoro.tip-position-documented": True}
+
+
+def test_claim_use_type_dates_and_lines(tmp_path):
+    data = bundle([("36561", "Power Port insertion"), "C1788"], use="preauthorization", claim_type="institutional")
+    item = data["entry"][-1]["resource"]["item"][1]
+    item["productOrService"]["coding"][0].update(system="urn:oid:2.16.840.1.113883.6.285", display="Port")
+    item.update(servicedDate="2026-11-21", quantity={"value": 2},
+                locationCodeableConcept={"coding": [{"code": "22"}]})
+    request = read(tmp_path, data)
+    c = request.claims[0]
+    assert (c.id, c.use, c.type, c.service_date) == ("c1", "preauthorization", "institutional", date(2026, 11, 20))
+    first, second = c.lines
+    assert (first.sequence, first.code, first.claimed_as, first.quantity) == (1, "36561", "Power Port insertion", 1)
+    assert (second.code, second.claimed_as, second.quantity, second.place_of_service, second.service_date) == \
+        ("C1788", "Port", 2, "22", date(2026, 11, 21))
+    graph = claim_facts(request, c, unit_table(load_knowledge().graph))
+    assert (REQ["claim/c1/line/1"], RDF.type, CPT["36561"]) in graph
+    assert (REQ["claim/c1/line/2"], RDF.type, HCPCS_NS["C1788"]) in graph
+    assert graph.value(REQ["claim/c1/line/2"], NEC.codeSystem).toPython() == HCPCS
+
+
+def test_created_is_the_date_of_service_without_a_billable_period(tmp_path):
+    data = bundle(["36561"])
+    del data["entry"][-1]["resource"]["billablePeriod"]
+    data["entry"][-1]["resource"]["created"] = "2026-10-01"
+    assert read(tmp_path, data).claims[0].service_date == date(2026, 10, 1)
+
+
+def test_references_by_full_url_are_resolved(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][-1]["resource"]["patient"] = {"reference": "urn:uuid:p1"}
+    assert read(tmp_path, data).claims[0].id == "c1"
+
+
+def test_resource_types_not_read_are_noted(tmp_path):
+    data = bundle(["36561"])
+    data["entry"].append({"resource": {"resourceType": "Encounter", "id": "e1", "status": "finished",
+                                       "class": {"code": "AMB"}}})
+    assert read(tmp_path, data).notes == ("ignored 1 Encounter resource(s): not read by necessity",)
+
+
+def test_several_claims_are_all_read(tmp_path):
+    data = bundle(["36561"])
+    data["entry"].append({"resource": claim(["76937"], claim_id="c2")})
+    assert [c.id for c in read(tmp_path, data).claims] == ["c1", "c2"]
+
+
+# Errors: each names the file, the resource and the field.
+
+def error_of(tmp_path, data, name="request.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else __import__("json").dumps(data), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        request = read_request(path)
+        claim_facts(request, request.claims[0], unit_table(load_knowledge().graph))
+    return caught.value
+
+
+def without(data, kind):
+    data["entry"] = [e for e in data["entry"] if e["resource"]["resourceType"] != kind]
+    return data
+
+
+@pytest.mark.parametrize("case, data, resource, field, words", [
+    ("not json", "{not json", "-", "line 1 column 2", "not JSON"),
+    ("truncated", '{"resourceType": "Bundle", "entry": [', "-", "line 1 column 38", "not JSON"),
+    ("not a bundle", {"resourceType": "Patient", "id": "x"}, "Patient", "resourceType", "expected a FHIR Bundle"),
+    ("bundle type", {"resourceType": "Bundle", "type": "searchset"}, "Bundle", "type", "searchset"),
+    ("no claim", without(bundle(["36561"]), "Claim"), "Bundle", "entry", "no Claim"),
+    ("no patient", without(bundle(["36561"]), "Patient"), "Bundle", "entry", "exactly one Patient, found 0"),
+])
+def test_bundle_level_errors(tmp_path, case, data, resource, field, words):
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == (resource, field), case
+    assert words in error.problem and str(tmp_path / "request.json") in str(error)
+
+
+def test_two_patients(tmp_path):
+    data = bundle(["36561"])
+    data["entry"].append({"resource": {"resourceType": "Patient", "id": "p2"}})
+    error = error_of(tmp_path, data)
+    assert "found 2 (Patient/p1, Patient/p2)" in error.problem
+
+
+def test_invalid_resource_names_the_resource_and_field(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][0]["resource"]["birthDate"] = "1968-13-45"
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == ("Patient/p1", "birthDate")
+    assert "invalid FHIR R4" in error.problem
+
+
+def test_wrong_type_in_claim_item(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][-1]["resource"]["item"][0]["sequence"] = "first"
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == ("Claim/c1", "item[0].sequence")
+
+
+def test_claim_line_without_a_code(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][-1]["resource"]["item"][0]["productOrService"] = {"text": "a port"}
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == ("Claim/c1", "item[0].productOrService.coding")
+
+
+def test_claim_referencing_a_missing_patient(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][-1]["resource"]["patient"] = {"reference": "Patient/nobody"}
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == ("Claim/c1", "patient.reference")
+
+
+def test_unit_that_cannot_be_converted(tmp_path):
+    error = error_of(tmp_path, bundle(["36561"], labs={"plt": (45, "mmol/L", "2026-11-20")}))
+    assert error.resource.startswith("Observation/")
+    assert error.field == "valueQuantity.code"
+    assert "'mmol/L' cannot be converted to 10*3/uL" in error.problem
+
+
+def test_observation_without_a_value(tmp_path):
+    data = bundle(["36561"], labs={"plt": 45})
+    del data["entry"][1]["resource"]["valueQuantity"]
+    error = error_of(tmp_path, data)
+    assert (error.field, error.problem) == ("valueQuantity.value", "no value for LOINC 777-3")
+
+
+def test_birth_date_after_the_date_of_service(tmp_path):
+    error = error_of(tmp_path, bundle(["36561"], birth="2027-01-01"))
+    assert (error.resource, error.field) == ("Patient/p1", "birthDate")
+
+
+def test_unknown_file_kind(tmp_path):
+    error = error_of(tmp_path, "hello", name="request.txt")
+    assert "expected a FHIR Bundle (.json) or Turtle (.ttl)" in error.problem

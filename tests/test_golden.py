@@ -1,0 +1,56 @@
+"""Golden files: the JSON determination of every example request, compared whole. Regenerate with
+``pytest tests/test_golden.py --update-golden`` and read the diff before committing it."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import pytest
+
+from reasoner.knowledge import load_knowledge
+from reasoner.pipeline import review
+from reasoner.render.json import render_json
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = sorted(p for p in (ROOT / "examples").glob("*.json") if not p.name.endswith(".expected.json"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_golden(case, update_golden, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    actual = render_json(review(case.relative_to(ROOT)))
+    golden = ROOT / "tests" / "golden" / f"{case.stem}.json"
+    if update_golden:
+        golden.write_text(actual, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden}: run pytest --update-golden and read it"
+    expected = golden.read_text(encoding="utf-8")
+    assert actual == expected, "\n".join(difflib.unified_diff(expected.splitlines(), actual.splitlines(), lineterm=""))
+
+
+def codes_with_policy() -> set[str]:
+    """Notations of the codes a recommendation supports or opposes, or a coding rule governs."""
+    query = """PREFIX nec: <https://necessity.example/ns#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT DISTINCT ?n WHERE { { ?r nec:supportsCode|nec:opposesCode ?c }
+                                   UNION { ?r a nec:CodingRule ; nec:appliesTo ?c }
+        ?c skos:notation ?n }"""
+    return {str(row.n) for row in load_knowledge().graph.query(query)}
+
+
+def test_codes_with_policy_cover_the_core():
+    assert codes_with_policy() == {"36560", "36561", "76937", "77001"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_expected_statuses_of_the_examples(case):
+    """The statuses the example's own *.expected.json allows, for the codes the knowledge covers."""
+    spec = json.loads(case.with_name(f"{case.stem}.expected.json").read_text())
+    found = {d.code: d for c in review(case).claims for d in c.determinations}
+    covered = {code: allowed for code, allowed in spec["expect"].items() if code in codes_with_policy()}
+    for code, allowed in covered.items():
+        assert found[code].status in allowed, code
+        assert found[code].status != "justified" or found[code].citations
+    for code, wanted in spec.get("expectWarnings", {}).items():
+        if code in covered:
+            assert set(wanted) <= {w.kind for w in found[code].warnings}, code
