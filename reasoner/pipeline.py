@@ -11,7 +11,7 @@ from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import icd10cm, read_request
 from reasoner.ingest.model import Claim, Request
-from reasoner.ingest.units import unit_table
+from reasoner.ingest.units import UnitTable, unit_table
 from reasoner.knowledge import KnowledgeBase, load_knowledge
 
 
@@ -41,17 +41,18 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
     request = read_request(path)
     knowledge = load_knowledge()
     claims = _chosen_claims(request, claim_id)
+    units = unit_table(knowledge.graph)
     return Review(
         request=str(path),
         knowledge_version=knowledge.version,
-        claims=tuple(review_claim(request, claim, knowledge) for claim in claims),
+        claims=tuple(review_claim(request, claim, knowledge, units) for claim in claims),
         notes=request.notes + _unknown_code_notes(request),
     )
 
 
-def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase) -> ClaimReview:
+def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, units: UnitTable) -> ClaimReview:
     """Infer and decide one claim of a request."""
-    facts = claim_facts(request, claim, unit_table(knowledge.graph))
+    facts = claim_facts(request, claim, units)
     closed = reference.infer(knowledge.graph, facts)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)))

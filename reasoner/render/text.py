@@ -10,7 +10,7 @@ from reasoner.determine import Determination
 from reasoner.pipeline import ClaimReview, Review
 from reasoner.render import REVIEWER_NOTICE
 
-WIDTH = 100
+WIDTH = 80
 
 
 def render_text(review: Review) -> str:
