@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from reasoner.errors import InputError
 from reasoner.ingest import icd10cm
@@ -56,17 +57,23 @@ def _add_patient(graph: Graph, patient: URIRef, request: Request, service_date: 
         graph.add((patient, NEC.ageYears, Literal(age_on(info.birth_date, service_date), datatype=XSD.integer)))
 
 
+def _add_fact(graph: Graph, patient: URIRef, link: URIRef, node: URIRef, types: tuple[URIRef, ...], source: str,
+              label: str, values: tuple[tuple[URIRef, Node], ...] = ()) -> None:
+    graph.add((patient, link, node))
+    for kind in types:
+        graph.add((node, RDF.type, kind))
+    for predicate, value in values:
+        graph.add((node, predicate, value))
+    graph.add((node, NEC.source, Literal(source)))
+    graph.add((node, RDFS.label, Literal(" ".join(f"{label} ({source})".split()))))
+
+
 def _add_condition(graph: Graph, patient: URIRef, index: int, condition: ConditionFact) -> None:
-    node = REQ[f"condition/{index}"]
-    code_class = icd10cm.code_class(condition.code)
     icd10cm.add_hierarchy(graph, condition.code)
     name = icd10cm.description(condition.code) or "not an ICD-10-CM code"
-    graph.add((patient, NEC.hasCondition, node))
-    graph.add((node, RDF.type, NEC.Condition))
-    graph.add((node, RDF.type, code_class))
-    graph.add((node, NEC.codeNotation, Literal(condition.code)))
-    graph.add((node, NEC.source, Literal(condition.source)))
-    graph.add((node, RDFS.label, Literal(f"ICD-10-CM {condition.code} {name} ({condition.source})")))
+    _add_fact(graph, patient, NEC.hasCondition, REQ[f"condition/{index}"],
+              (NEC.Condition, icd10cm.code_class(condition.code)), condition.source,
+              f"ICD-10-CM {condition.code} {name}", ((NEC.codeNotation, Literal(condition.code)),))
 
 
 def _latest_labs(labs: tuple[LabFact, ...], service_date: date) -> list[LabFact]:
@@ -89,58 +96,34 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, units: Uni
         value, unit = units.normalize(lab.loinc, lab.value, lab.unit)
     except UnitError as exc:
         raise InputError(path, lab.source, "valueQuantity.code", str(exc)) from exc
-    node = REQ[f"lab/{index}"]
     shown = format(value.normalize(), "f")
-    when = f" on {lab.effective}" if lab.effective else ""
-    graph.add((patient, NEC.hasLabResult, node))
-    graph.add((node, RDF.type, NEC.LabResult))
-    graph.add((node, RDF.type, LOINC[lab.loinc]))
-    graph.add((node, NEC.value, Literal(shown, datatype=XSD.decimal)))
-    graph.add((node, NEC.unit, Literal(unit)))
-    graph.add((node, NEC.reportedValue, Literal(f"{lab.value} {lab.unit}")))
-    graph.add((node, NEC.source, Literal(lab.source)))
+    values: tuple[tuple[URIRef, Node], ...] = (
+        (NEC.value, Literal(shown, datatype=XSD.decimal)), (NEC.unit, Literal(unit)),
+        (NEC.reportedValue, Literal(f"{lab.value} {lab.unit}")))
     if lab.effective:
-        graph.add((node, NEC.effectiveDate, Literal(lab.effective)))
-    graph.add((node, RDFS.label, Literal(f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit}{when} "
-                                         f"({lab.source})".replace("  ", " "))))
+        values += ((NEC.effectiveDate, Literal(lab.effective)),)
+    when = f" on {lab.effective}" if lab.effective else ""
+    _add_fact(graph, patient, NEC.hasLabResult, REQ[f"lab/{index}"], (NEC.LabResult, LOINC[lab.loinc]), lab.source,
+              f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit}{when}", values)
 
 
 def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request) -> None:
     for index, drug in enumerate(request.drugs):
-        node = REQ[f"drug/{index}"]
-        graph.add((patient, NEC.hasDrugExposure, node))
-        graph.add((node, RDF.type, NEC.DrugExposure))
-        graph.add((node, RDF.type, RXN[drug.rxnorm]))
-        graph.add((node, NEC.status, Literal(drug.status)))
-        graph.add((node, NEC.source, Literal(drug.source)))
-        if drug.route:
-            graph.add((node, NEC.route, SCT[drug.route]))
-        route = f", route SNOMED CT {drug.route}" if drug.route else ", no route"
-        graph.add((node, RDFS.label, Literal(f"RxNorm {drug.rxnorm} {drug.display or ''}{route}, {drug.status} "
-                                             f"({drug.source})")))
+        route = f"route SNOMED CT {drug.route}" if drug.route else "no route"
+        _add_fact(graph, patient, NEC.hasDrugExposure, REQ[f"drug/{index}"], (NEC.DrugExposure, RXN[drug.rxnorm]),
+                  drug.source, f"RxNorm {drug.rxnorm} {drug.display or ''}, {route}, {drug.status}",
+                  ((NEC.status, Literal(drug.status)),) + (((NEC.route, SCT[drug.route]),) if drug.route else ()))
     for index, service in enumerate(request.services):
-        node = REQ[f"service/{index}"]
-        graph.add((patient, NEC.hasPlannedService, node))
-        graph.add((node, RDF.type, NEC.PlannedService))
-        graph.add((node, RDF.type, SCT[service.code]))
-        graph.add((node, NEC.source, Literal(service.source)))
-        graph.add((node, RDFS.label, Literal(f"SNOMED CT {service.code} {service.display or ''}, {service.status} "
-                                             f"({service.source})")))
+        _add_fact(graph, patient, NEC.hasPlannedService, REQ[f"service/{index}"],
+                  (NEC.PlannedService, SCT[service.code]), service.source,
+                  f"SNOMED CT {service.code} {service.display or ''}, {service.status}")
     for index, answer in enumerate(request.answers):
-        _add_answer(graph, patient, index, answer.link_id, answer.value, answer.source)
-
-
-def _add_answer(graph: Graph, patient: URIRef, index: int, link_id: str, value: bool | int | str, source: str) -> None:
-    node = REQ[f"answer/{index}"]
-    prop = NEC.booleanAnswer if isinstance(value, bool) else NEC.integerAnswer if isinstance(value, int) \
-        else NEC.stringAnswer
-    graph.add((patient, NEC.hasAnswer, node))
-    graph.add((node, RDF.type, NEC.DocumentationAnswer))
-    graph.add((node, NEC.question, DOC[link_id]))
-    graph.add((node, prop, Literal(value)))
-    graph.add((node, NEC.source, Literal(source)))
-    shown = str(value).lower() if isinstance(value, bool) else str(value)
-    graph.add((node, RDFS.label, Literal(f"{link_id} = {shown} ({source})")))
+        kind = NEC.booleanAnswer if isinstance(answer.value, bool) else NEC.integerAnswer \
+            if isinstance(answer.value, int) else NEC.stringAnswer
+        shown = str(answer.value).lower() if isinstance(answer.value, bool) else str(answer.value)
+        _add_fact(graph, patient, NEC.hasAnswer, REQ[f"answer/{index}"], (NEC.DocumentationAnswer,), answer.source,
+                  f"{answer.link_id} = {shown}",
+                  ((NEC.question, DOC[answer.link_id]), (kind, Literal(answer.value))))
 
 
 def _add_claim(graph: Graph, patient: URIRef, request: Request, claim: Claim) -> None:

@@ -25,15 +25,20 @@ def render_text(review: Review) -> str:
 
 def _claim(claim: ClaimReview) -> str:
     head = f"Claim {claim.claim_id} ({claim.use}, {claim.claim_type or 'type not given'}, service {claim.service_date})"
-    rows = [f"{'line':>4}  {'code':<6} status"]
+    table = [f"{'#':>3}  {'code':<6} {'status':<13} {'claimed as':<24} deciding"]
+    details = ["", "Lines in detail:"]
     for d in claim.determinations:
-        rows.append(f"{d.sequence:>4}  {d.code:<6} {d.status}")
-        rows.append(_wrap(f"our description: {d.display or '(none: the knowledge base has no entry for this code)'}",
-                          indent=12))
-        if d.claimed_as:
-            rows.append(_wrap(f"claimed as: {d.claimed_as}", indent=12))
-        rows += [_wrap(line, indent=12) for line in _deciding(d)]
-    return "\n".join([head, *rows, *_missing(claim), *_warnings(claim)])
+        ids = [c.id for c in (*d.recommendations, *d.rules) if c.deciding]
+        deciding = (ids[0] + (f" (+{len(ids) - 1})" if len(ids) > 1 else "")) if ids else "-"
+        table.append(f"{d.sequence:>3}  {d.code:<6} {d.status:<13} {_cut(d.claimed_as or '-', 24):<24} {deciding}")
+        details.append(f"{d.sequence:>3}  {d.code:<6} {d.status}")
+        details.append(_wrap(f"our description: {d.display or '(none: no knowledge of this code)'}", indent=13))
+        details += [_wrap(line, indent=13) for line in _deciding(d)]
+    return "\n".join([head, "", *table, *details, *_missing(claim), *_warnings(claim)])
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _deciding(d: Determination) -> list[str]:
@@ -45,10 +50,10 @@ def _deciding(d: Determination) -> list[str]:
 
 def _missing(claim: ClaimReview) -> list[str]:
     to_report = "to report with the request" if claim.use == "preauthorization" else "missing or answered no"
-    items = [f"- line {d.sequence} {d.code}: {item.label} (linkId {item.link_id}; {item.state})"
+    items = [_wrap(f"- line {d.sequence} {d.code}: {item.label} (linkId {item.link_id}; {item.state})")
              for d in claim.determinations for item in d.documentation
              if claim.use == "preauthorization" or item.state != "met"]
-    unknown = [f"- line {d.sequence} {d.code}: {c.label} (unknown)"
+    unknown = [_wrap(f"- line {d.sequence} {d.code}: {c.label} (unknown)")
                for d in claim.determinations if d.status == "needs-info" for c in d.criteria if c.state == "unknown"]
     if not items and not unknown:
         return []

@@ -32,24 +32,25 @@ def test_turtle_request_model():
     assert (claim.id, claim.use, claim.type, len(claim.lines)) == ("claim-11", "preauthorization", "institutional", 15)
 
 
-def test_shapes_name_the_node_and_property(tmp_path):
-    text = (EXAMPLES / "seed-aml-port.ttl").read_text().replace('nec:value 45.0 ;', 'nec:value "45" ;')
+def error_of_edited_seed(tmp_path, old, new):
+    text = (EXAMPLES / "seed-aml-port.ttl").read_text()
+    assert old in text
     path = tmp_path / "bad.ttl"
-    path.write_text(text)
+    path.write_text(text.replace(old, new))
     with pytest.raises(InputError) as caught:
         read_request(path)
-    assert caught.value.resource == "req:plt"
-    assert caught.value.field == "nec:value"
-    assert "xsd:decimal" in caught.value.problem
+    return caught.value
+
+
+def test_shapes_name_the_node_and_property(tmp_path):
+    error = error_of_edited_seed(tmp_path, 'nec:value 45.0 ;', 'nec:value "45" ;')
+    assert (error.resource, error.field) == ("req:plt", "nec:value")
+    assert "xsd:decimal" in error.problem
 
 
 def test_a_claim_needs_its_use(tmp_path):
-    text = (EXAMPLES / "seed-aml-port.ttl").read_text().replace("nec:claimUse nec:Preauthorization ;", "")
-    path = tmp_path / "bad.ttl"
-    path.write_text(text)
-    with pytest.raises(InputError) as caught:
-        read_request(path)
-    assert caught.value.field == "nec:claimUse"
+    error = error_of_edited_seed(tmp_path, "nec:claimUse nec:Preauthorization ;", "")
+    assert (error.resource, error.field) == ("req:claim", "nec:claimUse")
 
 
 @pytest.mark.parametrize("path", W3C_BAD, ids=lambda p: p.stem)
