@@ -31,8 +31,8 @@ def read_turtle(path: Path) -> model.Request:
     if len(patients) != 1:
         raise InputError(where, "graph", "rdf:type nec:Patient", f"expected exactly one patient, found {len(patients)}")
     patient = patients[0]
-    reader = _Reader(graph)
-    claims = tuple(reader.claim(where, c) for c in sorted(graph.subjects(RDF.type, NEC.Claim), key=str))
+    reader = _Reader(graph, where)
+    claims = tuple(reader.claim(c) for c in sorted(graph.subjects(RDF.type, NEC.Claim), key=str))
     if not claims:
         raise InputError(where, "graph", "rdf:type nec:Claim", "no claim: nothing to review")
     return model.Request(
@@ -77,8 +77,8 @@ def _validate(where: str, graph: Graph) -> None:
 class _Reader:
     """Reads nodes of a validated request graph into model records."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
+    def __init__(self, graph: Graph, where: str) -> None:
+        self.graph, self.where = graph, where
 
     def name(self, node: Any) -> str:
         return self.graph.namespace_manager.normalizeUri(node) if isinstance(node, URIRef) else f"_:{node}"
@@ -97,7 +97,7 @@ class _Reader:
         try:
             number = Decimal(str(value))
         except InvalidOperation as exc:
-            raise InputError("-", self.name(node), "nec:value", f"{value!r} is not a number") from exc
+            raise InputError(self.where, self.name(node), "nec:value", f"{value!r} is not a number") from exc
         return model.LabFact(loinc=self.code(node, LOINC), value=number, unit=_text(self.graph.value(node, NEC.unit)),
                              effective=_python(self.graph.value(node, NEC.effectiveDate)), display=None,
                              source=self.name(node))
@@ -117,13 +117,13 @@ class _Reader:
                      if self.graph.value(node, p) is not None)
         return model.AnswerFact(link_id=question, value=value.toPython(), source=self.name(node))
 
-    def claim(self, where: str, node: Any) -> model.Claim:
+    def claim(self, node: Any) -> model.Claim:
         g = self.graph
         service_date = _python(g.value(node, NEC.serviceDate))
         lines = tuple(sorted((self.line(line, service_date) for line in g.subjects(NEC.onClaim, node)),
                              key=lambda line: line.sequence))
         if not lines:
-            raise InputError(where, self.name(node), "nec:onClaim", "no claim line is on this claim")
+            raise InputError(self.where, self.name(node), "nec:onClaim", "no claim line is on this claim")
         return model.Claim(id=str(g.value(node, NEC.claimId)), use=USES[g.value(node, NEC.claimUse)],
                            type=TYPES.get(g.value(node, NEC.claimType)), service_date=service_date,
                            diagnoses=tuple(self.condition(d) for d in self.objects(node, NEC.hasDiagnosis)),

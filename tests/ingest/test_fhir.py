@@ -247,3 +247,24 @@ def test_birth_date_after_the_date_of_service(tmp_path):
 def test_unknown_file_kind(tmp_path):
     error = error_of(tmp_path, "hello", name="request.txt")
     assert "expected a FHIR Bundle (.json) or Turtle (.ttl)" in error.problem
+
+
+def test_medication_statements_with_dosage_route(tmp_path):
+    data = bundle(["36561"])
+    data["entry"].append({"resource": {
+        "resourceType": "MedicationStatement", "id": "ms1", "status": "intended",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                  "code": "24698", "display": "fludarabine"}]},
+        "dosage": [{"route": {"coding": [{"system": "http://snomed.info/sct", "code": "47625008"}]}}]}})
+    drugs = read(tmp_path, data).drugs
+    assert [(d.rxnorm, d.display, d.route, d.status, d.source) for d in drugs] == [
+        ("24698", "fludarabine", "47625008", "intended", "MedicationStatement/ms1")]
+
+
+def test_observation_effective_period_start(tmp_path):
+    data = bundle(["36561"], labs={"plt": 45})
+    observation = data["entry"][1]["resource"]
+    del observation["effectiveDateTime"]
+    observation["effectivePeriod"] = {"start": "2026-11-02T08:00:00Z"}
+    assert read(tmp_path, data).labs[0].effective == date(2026, 11, 2)
