@@ -11,6 +11,7 @@ from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import icd10cm, read_request
 from reasoner.ingest.model import Claim, Request
+from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.units import UnitTable, unit_table
 from reasoner.knowledge import KnowledgeBase, load_knowledge
 
@@ -51,8 +52,9 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
 
 
 def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, units: UnitTable) -> ClaimReview:
-    """Infer and decide one claim of a request."""
+    """Build one claim's facts, check them against the patient shapes, infer and decide."""
     facts = claim_facts(request, claim, units)
+    check_patient_graph(facts, request.path)
     closed = reference.infer(knowledge.graph, facts)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)))

@@ -13,9 +13,9 @@ from typing import Any
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import Namespace
 
-from reasoner import resources
 from reasoner.errors import InputError
 from reasoner.ingest import model
+from reasoner.ingest.shapes import check_patient_graph
 from reasoner.vocab import DOC, ICD, LOINC, NEC, RXN, SCT
 
 USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
@@ -26,7 +26,7 @@ def read_turtle(path: Path) -> model.Request:
     """Read a Turtle request; raise InputError naming the file, the node and the property at fault."""
     where = str(path)
     graph = _parse(path)
-    _validate(where, graph)
+    check_patient_graph(graph, where)
     patients = sorted(set(graph.subjects(RDF.type, NEC.Patient)), key=str)
     if len(patients) != 1:
         raise InputError(where, "graph", "rdf:type nec:Patient", f"expected exactly one patient, found {len(patients)}")
@@ -55,23 +55,6 @@ def _parse(path: Path) -> Graph:
     except Exception as exc:  # rdflib's parsers raise many types (SyntaxError, BadSyntax, IndexError...)
         raise InputError(str(path), "-", "-", f"not valid Turtle: {' '.join(str(exc).split())[:300]}") from exc
     return graph
-
-
-def _validate(where: str, graph: Graph) -> None:
-    from pyshacl import validate
-
-    shapes = Graph().parse(resources.shapes_file("patient"), format="turtle")
-    conforms, report, _ = validate(graph, shacl_graph=shapes, advanced=False, allow_warnings=False)
-    if conforms:
-        return
-    sh = Namespace("http://www.w3.org/ns/shacl#")
-    results = sorted(report.subjects(RDF.type, sh.ValidationResult), key=lambda r: str(report.value(r, sh.focusNode)))
-    first = results[0]
-    name = graph.namespace_manager.normalizeUri
-    focus, field = report.value(first, sh.focusNode), report.value(first, sh.resultPath)
-    raise InputError(where, name(focus) if isinstance(focus, URIRef) else "a blank node",
-                     name(field) if isinstance(field, URIRef) else "-",
-                     f"does not fit the patient shapes: {report.value(first, sh.resultMessage)}")
 
 
 class _Reader:

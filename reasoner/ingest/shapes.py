@@ -1,0 +1,38 @@
+"""SHACL validation of a patient graph (``ontology/shapes/patient.ttl``): a Turtle request as written,
+and the facts graph ingest makes for each claim, whichever the input was."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from rdflib import RDF, Graph, Namespace, URIRef
+
+from reasoner import resources
+from reasoner.errors import InputError
+from reasoner.vocab import NEC
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+@cache
+def _shapes() -> Graph:
+    return Graph().parse(resources.shapes_file("patient"), format="turtle")
+
+
+def check_patient_graph(graph: Graph, where: str) -> None:
+    """Raise InputError naming ``where``, the node (its source resource, when known) and the property of
+    the first shape violation."""
+    from pyshacl import validate
+
+    conforms, report, _ = validate(graph, shacl_graph=_shapes(), advanced=False, allow_warnings=False)
+    if conforms:
+        return
+    results = sorted(report.subjects(RDF.type, SH.ValidationResult), key=lambda r: str(report.value(r, SH.focusNode)))
+    first = results[0]
+    name = graph.namespace_manager.normalizeUri
+    focus, field = report.value(first, SH.focusNode), report.value(first, SH.resultPath)
+    source = graph.value(focus, NEC.source)
+    node = str(source) if source is not None else name(focus) if isinstance(focus, URIRef) else "a blank node"
+    raise InputError(where, node,
+                     name(field) if isinstance(field, URIRef) else "-",
+                     f"does not fit the patient shapes: {report.value(first, SH.resultMessage)}")
