@@ -29,7 +29,7 @@ def _claim(claim: ClaimReview) -> str:
     details = ["", "Lines in detail:"]
     for d in claim.determinations:
         ids = [c.id for c in (*d.recommendations, *d.rules) if c.deciding]
-        deciding = (ids[0] + (f" (+{len(ids) - 1})" if len(ids) > 1 else "")) if ids else "-"
+        deciding = (ids[0] + (f" (+{len(ids) - 1})" if ids[1:] else "")) if ids else "-"
         table.append(f"{d.sequence:>3}  {d.code:<6} {d.status:<13} {_cut(d.claimed_as or '-', 24):<24} {deciding}")
         details.append(f"{d.sequence:>3}  {d.code:<6} {d.status}")
         details.append(_wrap(f"our description: {d.display or '(none: no knowledge of this code)'}", indent=13))
