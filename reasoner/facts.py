@@ -6,7 +6,7 @@ of the codes involved.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -14,7 +14,7 @@ from rdflib.term import Node
 from reasoner.errors import InputError
 from reasoner.ingest import icd10cm
 from reasoner.ingest.model import Claim, ClaimLine, ConditionFact, LabFact, Request
-from reasoner.ingest.units import UnitError, UnitTable
+from reasoner.ingest.tables import AnswerError, Tables, UnitError, UnitTable
 from reasoner.vocab import BILLING_SYSTEMS, CANONICAL_SYSTEM, DOC, LOINC, NEC, REQ, RXN, SCT, bind_prefixes
 
 USES = {"preauthorization": NEC.Preauthorization, "predetermination": NEC.Preauthorization,
@@ -22,7 +22,7 @@ USES = {"preauthorization": NEC.Preauthorization, "predetermination": NEC.Preaut
 TYPES = {"professional": NEC.Professional, "institutional": NEC.Institutional}
 
 
-def claim_facts(request: Request, claim: Claim, units: UnitTable) -> Graph:
+def claim_facts(request: Request, claim: Claim, tables: Tables) -> Graph:
     """The facts graph of one claim of ``request``: what the reasoner reasons over with the knowledge."""
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
@@ -31,8 +31,8 @@ def claim_facts(request: Request, claim: Claim, units: UnitTable) -> Graph:
     for index, condition in enumerate((*request.conditions, *claim.diagnoses)):
         _add_condition(graph, patient, index, condition)
     for index, lab in enumerate(_latest_labs(request.labs, claim.service_date)):
-        _add_lab(graph, patient, index, lab, units, request.path)
-    _add_drugs_services_answers(graph, patient, request)
+        _add_lab(graph, patient, index, lab, tables.units, request.path)
+    _add_drugs_services_answers(graph, patient, request, tables)
     _add_claim(graph, patient, request, claim)
     return graph
 
@@ -77,12 +77,10 @@ def _add_condition(graph: Graph, patient: URIRef, index: int, condition: Conditi
 
 
 def _latest_labs(labs: tuple[LabFact, ...], service_date: date) -> list[LabFact]:
+    """The latest result of each analyte on or before the date of service (ties: the later source id)."""
     latest: dict[str, LabFact] = {}
-    for lab in labs:
-        if lab.effective and lab.effective > service_date:
-            continue
-        held = latest.get(lab.loinc)
-        if held is None or (lab.effective or date.min) >= (held.effective or date.min):
+    for lab in sorted(labs, key=lambda lab: (lab.effective, lab.source)):
+        if lab.effective.date() <= service_date:
             latest[lab.loinc] = lab
     return [latest[k] for k in sorted(latest)]
 
@@ -100,24 +98,32 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, units: Uni
     values: tuple[tuple[URIRef, Node], ...] = (
         (NEC.value, Literal(shown, datatype=XSD.decimal)), (NEC.unit, Literal(unit)),
         (NEC.reportedValue, Literal(f"{lab.value} {lab.unit}")))
-    if lab.effective:
-        values += ((NEC.effectiveDate, Literal(lab.effective)),)
-    when = f" on {lab.effective}" if lab.effective else ""
+    values += ((NEC.effectiveDate, Literal(lab.effective.date())),)
+    when = f" on {_shown_instant(lab.effective)}"
     _add_fact(graph, patient, NEC.hasLabResult, REQ[f"lab/{index}"], (NEC.LabResult, LOINC[lab.loinc]), lab.source,
               f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit}{when}", values)
 
 
-def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request) -> None:
+def _shown_instant(instant: datetime) -> str:
+    return instant.date().isoformat() if instant.time() == time() else instant.isoformat(sep=" ") + " UTC"
+
+
+def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request, tables: Tables) -> None:
     for index, drug in enumerate(request.drugs):
         route = f"route SNOMED CT {drug.route}" if drug.route else "no route"
         _add_fact(graph, patient, NEC.hasDrugExposure, REQ[f"drug/{index}"], (NEC.DrugExposure, RXN[drug.rxnorm]),
                   drug.source, f"RxNorm {drug.rxnorm} {drug.display or ''}, {route}, {drug.status}",
-                  ((NEC.status, Literal(drug.status)),) + (((NEC.route, SCT[drug.route]),) if drug.route else ()))
+                  ((NEC.status, Literal(drug.status)),
+                   (NEC.route, SCT[drug.route] if drug.route else NEC.RouteNotGiven)))
     for index, service in enumerate(request.services):
         _add_fact(graph, patient, NEC.hasPlannedService, REQ[f"service/{index}"],
                   (NEC.PlannedService, SCT[service.code]), service.source,
                   f"SNOMED CT {service.code} {service.display or ''}, {service.status}")
     for index, answer in enumerate(request.answers):
+        try:
+            tables.check_answer(answer.link_id, answer.value)
+        except AnswerError as exc:
+            raise InputError(request.path, answer.source, "answer", str(exc)) from exc
         kind = NEC.booleanAnswer if isinstance(answer.value, bool) else NEC.integerAnswer \
             if isinstance(answer.value, int) else NEC.stringAnswer
         shown = str(answer.value).lower() if isinstance(answer.value, bool) else str(answer.value)
@@ -162,7 +168,10 @@ def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, li
         graph.add((node, NEC.claimedAs, Literal(line.claimed_as)))
     if line.place_of_service:
         graph.add((node, NEC.placeOfService, Literal(line.place_of_service)))
-    if request.patient.birth_date and request.patient.birth_date <= line.service_date:
-        age = age_on(request.patient.birth_date, line.service_date)
-        graph.add((node, NEC.ageAtService, Literal(age, datatype=XSD.integer)))
+    birth = request.patient.birth_date
+    if birth and birth > line.service_date:
+        raise InputError(request.path, line.source, "servicedDate",
+                         f"{line.service_date} is before the birth date {birth}")
+    if birth:
+        graph.add((node, NEC.ageAtService, Literal(age_on(birth, line.service_date), datatype=XSD.integer)))
 

@@ -12,7 +12,7 @@ from reasoner.facts import claim_facts
 from reasoner.ingest import icd10cm, read_request
 from reasoner.ingest.model import Claim, Request
 from reasoner.ingest.shapes import check_patient_graph
-from reasoner.ingest.units import UnitTable, unit_table
+from reasoner.ingest.tables import Tables, reference_tables
 from reasoner.knowledge import KnowledgeBase, load_knowledge
 
 
@@ -42,18 +42,18 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
     request = read_request(path)
     knowledge = load_knowledge()
     claims = _chosen_claims(request, claim_id)
-    units = unit_table(knowledge.graph)
+    tables = reference_tables(knowledge.graph)
     return Review(
         request=str(path),
         knowledge_version=knowledge.version,
-        claims=tuple(review_claim(request, claim, knowledge, units) for claim in claims),
+        claims=tuple(review_claim(request, claim, knowledge, tables) for claim in claims),
         notes=request.notes + _unknown_code_notes(request),
     )
 
 
-def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, units: UnitTable) -> ClaimReview:
+def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, tables: Tables) -> ClaimReview:
     """Build one claim's facts, check them against the patient shapes, infer and decide."""
-    facts = claim_facts(request, claim, units)
+    facts = claim_facts(request, claim, tables)
     check_patient_graph(facts, request.path)
     closed = reference.infer(knowledge.graph, facts)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,

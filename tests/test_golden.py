@@ -33,7 +33,7 @@ def codes_with_policy() -> set[str]:
     """Notations of the codes a recommendation supports or opposes, or a coding rule governs."""
     query = """PREFIX nec: <https://necessity.example/ns#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         SELECT DISTINCT ?n WHERE { { ?r nec:supportsCode|nec:opposesCode ?c }
-                                   UNION { ?r a nec:CodingRule ; nec:appliesTo ?c }
+                                   UNION { ?r nec:appliesTo ?c ; nec:requirement ?q }
         ?c skos:notation ?n }"""
     return {str(row.n) for row in load_knowledge().graph.query(query)}
 

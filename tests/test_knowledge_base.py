@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NEC = "PREFIX nec: <https://necessity.example/ns#>\n"
 OWL = "http://www.w3.org/2002/07/owl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
 def rows(query: str) -> list:
@@ -35,11 +36,17 @@ def test_every_recommendation_has_a_citation_with_an_identifier_a_strength_and_c
     assert incomplete == []
 
 
-def test_every_rule_and_check_has_a_citation_a_kind_and_a_message():
-    incomplete = rows("""SELECT ?r WHERE { { ?r a nec:CodingRule } UNION { ?r a nec:SafetyCheck }
-        FILTER NOT EXISTS { ?r nec:citation/nec:identifier ?i ; nec:warningKind ?k ; nec:message ?m ;
-                            nec:appliesTo ?a ; nec:requirement ?q } }""")
+RULES = f"""VALUES ?kind {{ nec:CodingRule nec:SafetyCheck }} ?r a/<{RDFS}subClassOf>* ?kind ."""
+
+
+def test_every_rule_and_check_has_a_citation_a_kind_a_message_and_one_requirement():
+    assert len(rows(f"SELECT ?r WHERE {{ {RULES} }}")) >= 11
+    incomplete = rows(f"""SELECT ?r WHERE {{ {RULES}
+        FILTER NOT EXISTS {{ ?r nec:citation/nec:identifier ?i ; nec:warningKind ?k ; nec:message ?m ;
+                             nec:appliesTo ?a ; nec:requirement ?q }} }}""")
     assert incomplete == []
+    several = rows(f"""SELECT ?r WHERE {{ {RULES} ?r nec:requirement ?a, ?b . FILTER(?a != ?b) }}""")
+    assert several == []
 
 
 def test_every_criterion_has_a_label_a_subject_and_a_class_expression():

@@ -36,10 +36,17 @@ def test_esmo_2015_port_refuted_when_chemotherapy_is_oral(decide_lines):
     assert states(line)["crit:planned-iv-antineoplastic-therapy"] == "refuted"
 
 
-def test_esmo_2015_port_refuted_for_a_minor(decide_lines):
+def test_esmo_2015_port_does_not_apply_to_a_minor(decide_lines):
     line = decide_lines([PORT], birth="2010-01-01", conditions=AML, meds=IV_CHEMO)[PORT]
     assert states(line)["crit:adult"] == "refuted"
-    assert line.status == "not-justified"
+    assert [(r.id, r.state) for r in line.recommendations] == [("rec:esmo-2015-port-for-iv-therapy", "not applicable")]
+    assert line.status == "no-policy"
+
+
+def test_esmo_2015_port_needs_info_when_the_chemotherapy_route_is_not_given(decide_lines):
+    line = decide_lines([PORT], conditions=AML, meds=(("3041", None), ("194000", "oral")))[PORT]
+    assert states(line)["crit:planned-iv-antineoplastic-therapy"] == "unknown"
+    assert line.status == "needs-info"
 
 
 def test_esmo_2015_port_needs_info_without_birth_date(decide_lines, tmp_path):
@@ -96,11 +103,20 @@ def test_add_on_without_its_primary_is_a_coding_error(decide_lines):
         assert "add-on-without-primary" in kinds(lines[code])
 
 
-def test_add_on_with_a_primary_that_is_not_justified(decide_lines):
-    lines = decide_lines([PORT, "77001"], conditions=("D50.9",), use="preauthorization")
+def test_add_on_follows_a_primary_that_is_not_justified(decide_lines):
+    lines = decide_lines([PORT, "77001"], conditions=AML, use="preauthorization")
     assert lines[PORT].status == "not-justified"
-    assert lines["77001"].status == "coding-error"
-    assert states(lines["77001"], "rule:cpt-77001-add-on") == {"crit:with-justified-venous-access-placement": "refuted"}
+    assert lines["77001"].status == "not-justified"
+    assert [(c.role, c.state) for c in lines["77001"].rules if c.deciding] == [("follows its primary", "refuted")]
+    assert states(lines["77001"], "rule:cpt-77001-add-on") == {"crit:cpt-77001-add-on-primary-on-claim": "met"}
+    assert "add-on-without-primary" not in kinds(lines["77001"])
+
+
+def test_add_on_follows_a_primary_that_needs_information(decide_lines):
+    lines = decide_lines([PORT, "76937"], conditions=AML, meds=(("3041", None),), use="preauthorization")
+    assert lines[PORT].status == "needs-info"
+    assert lines["76937"].status == "needs-info"
+    assert ("follows its primary", "unknown") in [(c.role, c.state) for c in lines["76937"].rules if c.deciding]
 
 
 def test_asco_2013_image_guidance_justified_with_its_primary(decide_lines):
@@ -126,6 +142,19 @@ def test_documentation_absent_on_a_claim_needs_info(decide_lines):
     line = decide_lines([PORT, "76937"], conditions=AML, meds=IV_CHEMO, docs=docs)["76937"]
     assert line.status == "needs-info"
     assert {d.link_id: d.state for d in line.documentation}["us-guidance.vessel-patency"] == "unknown"
+
+
+def test_contradictory_documentation_answers_leave_the_element_unknown(decide_lines, tmp_path):
+    from bundles import bundle, write
+
+    from reasoner.pipeline import review
+
+    data = bundle([PORT, "76937"], conditions=AML, meds=IV_CHEMO, docs=DOCS_76937)
+    items = data["entry"][-2]["resource"]["item"]
+    items.append({"linkId": "us-guidance.vessel-patency", "answer": [{"valueBoolean": False}]})
+    line = review(write(tmp_path, data)).claims[0].determinations[1]
+    assert {d.link_id: d.state for d in line.documentation}["us-guidance.vessel-patency"] == "unknown"
+    assert line.status == "needs-info"
 
 
 def test_documentation_complete_on_a_claim_is_justified(decide_lines):
@@ -165,10 +194,11 @@ def test_platelets_per_microlitre_are_converted_before_the_threshold(decide_line
     assert any("= 15 10*3/uL" in f for f in facts)
 
 
-def test_inr_above_3_warns(decide_lines):
-    line = decide_lines([PORT], conditions=AML, meds=IV_CHEMO, labs={"inr": 3.4})[PORT]
-    assert "safety" in kinds(line)
-    assert states(line, "rule:sir-2019-port-inr") == {"crit:inr-3-or-less": "refuted"}
+def test_inr_above_2_warns(decide_lines):
+    for inr, state in ((2.5, "refuted"), (2.0, "met")):
+        line = decide_lines([PORT], conditions=AML, meds=IV_CHEMO, labs={"inr": inr})[PORT]
+        assert ("safety" in kinds(line)) == (state == "refuted")
+        assert states(line, "rule:sir-2019-port-inr") == {"crit:inr-2-or-less": state}
 
 
 def test_only_the_latest_lab_on_or_before_the_date_of_service_counts(decide_lines):

@@ -1,8 +1,10 @@
 # Writes one nec:Assessment per claim line and criterion that bears on it: the criteria of every
 # recommendation that supports or opposes the line's code, and the requirement of every coding rule
 # or safety check that applies to the line. The subject is the line's patient or the line itself
-# (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion; refuted if it
-# is an instance of nec:refutedWhen, or nothing meets it and nec:whenNoFact is nec:Refuted; else unknown.
+# (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion and not of
+# nec:refutedWhen; refuted if it is an instance of nec:refutedWhen and not of the criterion, or
+# if it is an instance of neither nor of nec:unknownWhen and nec:whenNoFact is nec:Refuted;
+# otherwise unknown (no fact, or contradictory facts).
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -26,8 +28,12 @@ WHERE {
   }
   ?criterion nec:subject ?about .
   BIND(IF(?about = nec:Patient, ?patient, ?line) AS ?subject)
-  BIND(IF(EXISTS { ?subject a ?criterion }, nec:Met,
-         IF(EXISTS { ?criterion nec:refutedWhen ?contrary . ?subject a ?contrary }
-            || EXISTS { ?criterion nec:whenNoFact nec:Refuted }, nec:Refuted, nec:Unknown)) AS ?state)
+  BIND(EXISTS { ?subject a ?criterion } AS ?meets)
+  BIND(EXISTS { ?criterion nec:refutedWhen ?contrary . ?subject a ?contrary } AS ?contradicts)
+  BIND(EXISTS { ?criterion nec:unknownWhen ?open . ?subject a ?open } AS ?undecided)
+  BIND(EXISTS { ?criterion nec:whenNoFact nec:Refuted } AS ?closedWorld)
+  BIND(IF(?meets && !?contradicts, nec:Met,
+       IF(?contradicts && !?meets, nec:Refuted,
+       IF(!?meets && !?contradicts && !?undecided && ?closedWorld, nec:Refuted, nec:Unknown))) AS ?state)
   BIND(IRI(CONCAT(STR(?line), "/assessment/", MD5(CONCAT(STR(?source), " ", STR(?criterion))))) AS ?assessment)
 }

@@ -1,7 +1,8 @@
 # Writes one nec:Outcome per claim line and recommendation or rule that bears on it, with its role
 # (supports, opposes, coding rule, safety check) and state. A recommendation is met when inference
-# derived nec:justifiedBy / nec:opposedBy for the line; refuted when one of its criteria is refuted;
-# otherwise unknown. A rule's or check's state is its requirement's.
+# derived nec:justifiedBy / nec:opposedBy for the line; not applicable when one of its scope
+# criteria is refuted; refuted when another of its criteria is refuted; otherwise unknown. A rule's
+# or check's state is its requirement's.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -19,7 +20,9 @@ WHERE {
     ?source a nec:Recommendation ; ?link ?code .
     ?line a ?code .
     BIND(IF(EXISTS { ?line ?derived ?source }, nec:Met,
-           IF(EXISTS { ?refuted nec:line ?line ; nec:of ?source ; nec:state nec:Refuted }, nec:Refuted, nec:Unknown))
+         IF(EXISTS { ?out nec:line ?line ; nec:of ?source ; nec:criterion ?scope ; nec:state nec:Refuted .
+                     ?scope a nec:ScopeCriterion }, nec:NotApplicable,
+         IF(EXISTS { ?refuted nec:line ?line ; nec:of ?source ; nec:state nec:Refuted }, nec:Refuted, nec:Unknown)))
          AS ?state)
   } UNION {
     VALUES (?kind ?role) { (nec:CodingRule nec:Governs) (nec:SafetyCheck nec:Checks) }

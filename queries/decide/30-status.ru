@@ -3,9 +3,11 @@
 #   coding-error  a coding rule is refuted (documentation rules only on a claim after the service);
 #   not-justified a recommendation that opposes the code is met;
 #   justified     a supporting recommendation is met and no coding rule is left unknown;
-#   needs-info    a supporting recommendation is met or open (criteria unknown), or a rule is unknown;
-#   not-justified every supporting recommendation has a refuted criterion.
-# A line with coding rules only, all met, and no recommendation stays no-policy.
+#   needs-info    a supporting recommendation is met or open (criteria unknown);
+#   not-justified every applicable supporting recommendation has a refuted criterion;
+#   needs-info    a coding rule is left unknown;
+#   no-policy     otherwise (coding rules only, all met, or no recommendation applies to this patient).
+# Recommendations that are not applicable (scope criterion refuted) do not count.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -26,11 +28,12 @@ WHERE {
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met } AS ?opposed)
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Met } AS ?supported)
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Unknown } AS ?supportOpen)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports } AS ?hasSupport)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Refuted } AS ?supportRefuted)
   BIND(IF(!?hasPolicy, "no-policy",
        IF(?codingError, "coding-error",
        IF(?opposed, "not-justified",
        IF(?supported && !?ruleOpen, "justified",
-       IF(?supported || ?supportOpen || ?ruleOpen, "needs-info",
-       IF(?hasSupport, "not-justified", "no-policy")))))) AS ?status)
+       IF(?supported || ?supportOpen, "needs-info",
+       IF(?supportRefuted, "not-justified",
+       IF(?ruleOpen, "needs-info", "no-policy"))))))) AS ?status)
 }

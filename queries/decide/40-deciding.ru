@@ -1,7 +1,7 @@
 # Marks the outcomes a line's status rests on (nec:deciding true): for justified, the met supporting
-# recommendations; for not-justified, the met opposing ones, or else the refuted supporting ones;
-# for needs-info, the supporting recommendations met or open and the rules left unknown; for
-# coding-error, the refuted coding rules.
+# recommendations; for not-justified, the met opposing ones, or else the refuted supporting ones and
+# the primary an add-on follows; for needs-info, the supporting recommendations met or open, the
+# rules left unknown and the primary an add-on follows; for coding-error, the refuted coding rules.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -19,7 +19,8 @@ WHERE {
        (?status = "justified" && ?role = nec:Supports && ?state = nec:Met)
     || (?status = "not-justified" && ?opposed && ?role = nec:Opposes && ?state = nec:Met)
     || (?status = "not-justified" && !?opposed && ?role = nec:Supports && ?state = nec:Refuted)
-    || (?status = "needs-info" && ?role = nec:Supports && ?state != nec:Refuted)
+    || (?status IN ("not-justified", "needs-info") && ?role = nec:FollowsPrimary)
+    || (?status = "needs-info" && ?role = nec:Supports && ?state IN (nec:Met, nec:Unknown))
     || (?status = "needs-info" && ?role = nec:Governs && ?state = nec:Unknown && !?toReport)
     || (?status = "coding-error" && ?role = nec:Governs && ?state = nec:Refuted && !?toReport)
   )

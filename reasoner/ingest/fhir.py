@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,11 @@ READ_TYPES = ("Patient", "Claim", "Condition", "Observation", "MedicationRequest
               "ServiceRequest", "QuestionnaireResponse")
 BUNDLE_TYPES = ("collection", "transaction", "batch")
 PRESENT_CONDITION = ("active", "recurrence", "relapse")
-CURRENT_DRUG = ("active", "on-hold", "draft", "intended")
+CURRENT_DRUG = ("active", "on-hold", "draft", "intended")  # "intended": a planned MedicationStatement
 PLANNED_SERVICE = ("active", "draft")
+NOT_A_DIAGNOSIS = ("refuted", "entered-in-error")
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+PLACE_OF_SERVICE = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 
 
 def read_bundle(path: Path) -> model.Request:
@@ -38,20 +41,22 @@ def read_bundle(path: Path) -> model.Request:
     bundle = _load_json(path)
     resources, notes = _validated_resources(where, bundle)
     patient = _the_patient(where, resources)
-    claims = tuple(_claim(where, r, resources, patient) for r in _of_type(resources, "Claim"))
+    for resource in resources:
+        _check_subject(where, resource, patient)
+    claims = tuple(_claim(where, r, patient) for r in _of_type(resources, "Claim"))
     if not claims:
         raise InputError(where, "Bundle", "entry", "no Claim resource: nothing to review")
     return model.Request(
         path=where,
-        patient=_patient(patient),
+        patient=_patient(patient, notes),
         conditions=tuple(c for r in _of_type(resources, "Condition") for c in _conditions(r)),
-        labs=tuple(lab for r in _of_type(resources, "Observation") for lab in _labs(r)),
+        labs=tuple(lab for r in _of_type(resources, "Observation") for lab in _labs(r, notes)),
         drugs=tuple(d for t in ("MedicationRequest", "MedicationStatement") for r in _of_type(resources, t)
-                    for d in _drugs(r)),
+                    for d in _drugs(r, notes)),
         services=tuple(s for r in _of_type(resources, "ServiceRequest") for s in _services(r)),
         answers=tuple(a for r in _of_type(resources, "QuestionnaireResponse") for a in _answers(r)),
         claims=claims,
-        notes=tuple(notes),
+        notes=tuple(notes + [note for c in claims for note in c.notes]),
     )
 
 
@@ -126,9 +131,19 @@ def _the_patient(where: str, resources: list[_Resource]) -> _Resource:
     return patients[0]
 
 
-def _patient(resource: _Resource) -> model.Patient:
+def _check_subject(where: str, resource: _Resource, patient: _Resource) -> None:
+    subject = getattr(resource.obj, "subject", None)
+    reference = subject.reference if subject is not None else None
+    if reference is not None and reference not in patient.keys:
+        raise InputError(where, resource.label, "subject.reference", f"{reference!r} is not the Patient of the Bundle")
+
+
+def _patient(resource: _Resource, notes: list[str]) -> model.Patient:
     p = resource.obj
-    return model.Patient(id=resource.label, birth_date=p.birthDate, gender=p.gender, source=resource.label)
+    birth = p.birthDate if isinstance(p.birthDate, date) else None
+    if p.birthDate is not None and birth is None:
+        notes.append(f"{resource.label} birthDate {p.birthDate!r} is a partial date: the age is unknown")
+    return model.Patient(id=resource.label, birth_date=birth, gender=p.gender, source=resource.label)
 
 
 def _codes(concept: Any, system: str) -> list[Any]:
@@ -137,30 +152,45 @@ def _codes(concept: Any, system: str) -> list[Any]:
 
 def _conditions(resource: _Resource) -> Iterator[model.ConditionFact]:
     status = {c.code for c in (resource.obj.clinicalStatus.coding or [])} if resource.obj.clinicalStatus else set()
-    if status & set(PRESENT_CONDITION):
+    verification = {c.code for c in (resource.obj.verificationStatus.coding or [])} \
+        if resource.obj.verificationStatus else set()
+    if status & set(PRESENT_CONDITION) and not verification & set(NOT_A_DIAGNOSIS):
         for coding in _codes(resource.obj.code, ICD10CM):
             yield model.ConditionFact(code=coding.code, source=f"{resource.label} code")
 
 
-def _labs(resource: _Resource) -> Iterator[model.LabFact]:
+def _labs(resource: _Resource, notes: list[str]) -> Iterator[model.LabFact]:
     obs = resource.obj
-    if obs.status in ("entered-in-error", "cancelled"):
+    codings = _codes(obs.code, LOINC)
+    if obs.status in ("entered-in-error", "cancelled") or not codings:
         return
     quantity = obs.valueQuantity
-    for coding in _codes(obs.code, LOINC):
+    if quantity is not None and quantity.comparator:
+        notes.append(f"{resource.label} valueQuantity has comparator {quantity.comparator!r}: the value is not used")
+        return
+    effective = _instant(obs.effectiveDateTime or (obs.effectivePeriod.start if obs.effectivePeriod else None))
+    if effective is None:
+        notes.append(f"{resource.label} has no full effective date: it cannot be placed before the date of service "
+                     "and is not used")
+        return
+    for coding in codings:
         yield model.LabFact(
             loinc=coding.code,
             value=Decimal(str(quantity.value)) if quantity and quantity.value is not None else None,
             unit=(quantity.code or quantity.unit) if quantity else None,
-            effective=_day(obs.effectiveDateTime or (obs.effectivePeriod.start if obs.effectivePeriod else None)),
+            effective=effective,
             display=coding.display,
             source=resource.label,
         )
 
 
-def _drugs(resource: _Resource) -> Iterator[model.DrugFact]:
+def _drugs(resource: _Resource, notes: list[str]) -> Iterator[model.DrugFact]:
     med = resource.obj
     if med.status not in CURRENT_DRUG:
+        return
+    if med.medicationCodeableConcept is None:
+        notes.append(f"{resource.label} names its drug by medicationReference, which necessity does not read: "
+                     "give medicationCodeableConcept (RxNorm)")
         return
     dosages = getattr(med, "dosageInstruction", None) or getattr(med, "dosage", None) or []
     routes = [c.code for d in dosages for c in _codes(d.route, SNOMED)]
@@ -177,6 +207,8 @@ def _services(resource: _Resource) -> Iterator[model.ServiceFact]:
 
 
 def _answers(resource: _Resource) -> Iterator[model.AnswerFact]:
+    if resource.obj.status in ("entered-in-error", "stopped"):
+        return
     def walk(items: list[Any]) -> Iterator[model.AnswerFact]:
         for item in items or []:
             for answer in item.answer or []:
@@ -190,7 +222,7 @@ def _answers(resource: _Resource) -> Iterator[model.AnswerFact]:
     yield from walk(resource.obj.item or [])
 
 
-def _claim(where: str, resource: _Resource, resources: list[_Resource], patient: _Resource) -> model.Claim:
+def _claim(where: str, resource: _Resource, patient: _Resource) -> model.Claim:
     claim = resource.obj
     reference = claim.patient.reference if claim.patient else None
     if reference not in patient.keys:
@@ -205,9 +237,25 @@ def _claim(where: str, resource: _Resource, resources: list[_Resource], patient:
     lines = tuple(_line(where, resource.label, i, item, service_date) for i, item in enumerate(claim.item or []))
     if not lines:
         raise InputError(where, resource.label, "item", "no claim lines")
-    kind = next((c.code for c in (claim.type.coding or [])), None) if claim.type else None
-    return model.Claim(id=claim.id or resource.label, use=claim.use, type=kind, service_date=service_date,
-                       diagnoses=diagnoses, lines=lines, source=resource.label)
+    _check_sequences(where, resource.label, lines)
+    notes = tuple(f"{line.source}: code {line.code!r} has no code system: no policy can match it"
+                  for line in lines if not line.system)
+    return model.Claim(id=claim.id or resource.label, use=claim.use, type=_code_of(claim.type, CLAIM_TYPE),
+                       service_date=service_date, diagnoses=diagnoses, lines=lines, source=resource.label, notes=notes)
+
+
+def _check_sequences(where: str, label: str, lines: tuple[model.ClaimLine, ...]) -> None:
+    seen: set[int] = set()
+    for index, line in enumerate(lines):
+        if line.sequence in seen:
+            raise InputError(where, label, f"item[{index}].sequence", f"sequence {line.sequence} is used twice")
+        seen.add(line.sequence)
+
+
+def _code_of(concept: Any, system: str) -> str | None:
+    codings = [c for c in (concept.coding or []) if c.code] if concept else []
+    chosen = next((c for c in codings if c.system == system), codings[0] if codings else None)
+    return chosen.code if chosen else None
 
 
 def _line(where: str, label: str, index: int, item: Any, claim_date: date) -> model.ClaimLine:
@@ -216,18 +264,28 @@ def _line(where: str, label: str, index: int, item: Any, claim_date: date) -> mo
         raise InputError(where, label, f"item[{index}].productOrService.coding", "no code")
     coding = next((c for c in codings if c.system in BILLING_SYSTEMS), codings[0])
     served = item.servicedDate or (item.servicedPeriod.start if item.servicedPeriod else None)
-    place = next((c.code for c in item.locationCodeableConcept.coding or []), None) \
-        if item.locationCodeableConcept else None
+    quantity = Decimal(str(item.quantity.value)) if item.quantity and item.quantity.value is not None else Decimal(1)
+    if quantity.is_signed() or quantity.is_zero():
+        raise InputError(where, label, f"item[{index}].quantity.value", f"{quantity} units: must be more than 0")
     return model.ClaimLine(
         sequence=item.sequence,
         system=coding.system or "",
         code=coding.code,
         claimed_as=item.productOrService.text or coding.display,
-        quantity=Decimal(str(item.quantity.value)) if item.quantity and item.quantity.value is not None else Decimal(1),
-        place_of_service=place,
+        quantity=quantity,
+        place_of_service=_code_of(item.locationCodeableConcept, PLACE_OF_SERVICE),
         service_date=_day(served) or claim_date,
         source=f"{label} item[{index}]",
     )
+
+
+def _instant(value: Any) -> datetime | None:
+    """A full date or date-time as a naive UTC datetime (a date alone is its midnight); None if partial."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return None
 
 
 def _day(value: Any) -> date | None:

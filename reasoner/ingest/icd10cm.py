@@ -44,8 +44,11 @@ def ancestry(code: str) -> tuple[tuple[str, str], ...]:
 
 
 def add_hierarchy(graph: Graph, code: str) -> None:
-    """Add the code's class, its ancestors, their labels and the subclass chain to ``graph``."""
+    """Add the code's class, its ancestors, their labels and the subclass chain to ``graph`` (nothing for a
+    code that is not in ICD-10-CM: it stays a class of its own that no criterion names)."""
     chain = ancestry(code)
+    if not chain:
+        return
     for (name, label), parent in zip(chain, [*chain[1:], None], strict=True):
         node = ICD[name]
         graph.add((node, RDFS.label, Literal(label)))

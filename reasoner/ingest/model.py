@@ -7,7 +7,7 @@ explanations can point back to the input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -36,7 +36,7 @@ class LabFact:
     loinc: str
     value: Decimal | None
     unit: str | None
-    effective: date | None
+    effective: datetime
     display: str | None
     source: str
 
@@ -96,6 +96,7 @@ class Claim:
     diagnoses: tuple[ConditionFact, ...]
     lines: tuple[ClaimLine, ...]
     source: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ node and the property at fault; then it is read into the same request model as a
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,9 @@ class _Reader:
             number = Decimal(str(value))
         except InvalidOperation as exc:
             raise InputError(self.where, self.name(node), "nec:value", f"{value!r} is not a number") from exc
+        day = _python(self.graph.value(node, NEC.effectiveDate))
         return model.LabFact(loinc=self.code(node, LOINC), value=number, unit=_text(self.graph.value(node, NEC.unit)),
-                             effective=_python(self.graph.value(node, NEC.effectiveDate)), display=None,
-                             source=self.name(node))
+                             effective=datetime(day.year, day.month, day.day), display=None, source=self.name(node))
 
     def drug(self, node: Any) -> model.DrugFact:
         route = self.graph.value(node, NEC.route)

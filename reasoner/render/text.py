@@ -30,10 +30,13 @@ def _claim(claim: ClaimReview) -> str:
     for d in claim.determinations:
         ids = [c.id for c in (*d.recommendations, *d.rules) if c.deciding]
         deciding = (ids[0] + (f" (+{len(ids) - 1})" if ids[1:] else "")) if ids else "-"
-        table.append(f"{d.sequence:>3}  {d.code:<6} {d.status:<13} {_cut(d.claimed_as or '-', 24):<24} {deciding}")
+        status = d.status + ("!" if any(w.kind == "unconfirmed-source" for w in d.warnings) else "")
+        table.append(f"{d.sequence:>3}  {d.code:<6} {status:<13} {_cut(d.claimed_as or '-', 24):<24} {deciding}")
         details.append(f"{d.sequence:>3}  {d.code:<6} {d.status}")
         details.append(_wrap(f"our description: {d.display or '(none: no knowledge of this code)'}", indent=13))
         details += [_wrap(line, indent=13) for line in _deciding(d)]
+    if any(w.kind == "unconfirmed-source" for d in claim.determinations for w in d.warnings):
+        table.append("     ! rests on a source not confirmed in its published text (see the warnings)")
     return "\n".join([head, "", *table, *details, *_missing(claim), *_warnings(claim)])
 
 
@@ -43,21 +46,24 @@ def _cut(text: str, width: int) -> str:
 
 def _deciding(d: Determination) -> list[str]:
     deciding = [c for c in (*d.recommendations, *d.rules) if c.deciding]
-    lines = [f"deciding: {c.label} [{c.state}]" for c in deciding]
+    lines = [f"deciding: {c.label} [{c.role}: {c.state}]" for c in deciding]
     lines += [f"cites: {citation}" for citation in d.citations]
     return lines
 
 
 def _missing(claim: ClaimReview) -> list[str]:
-    to_report = "to report with the request" if claim.use == "preauthorization" else "missing or answered no"
+    before = any(d.before_service for d in claim.determinations)
     items = [_wrap(f"- line {d.sequence} {d.code}: {item.label} (linkId {item.link_id}; {item.state})")
-             for d in claim.determinations for item in d.documentation
-             if claim.use == "preauthorization" or item.state != "met"]
-    unknown = [_wrap(f"- line {d.sequence} {d.code}: {c.label} (unknown)")
-               for d in claim.determinations if d.status == "needs-info" for c in d.criteria if c.state == "unknown"]
-    if not items and not unknown:
-        return []
-    return ["", f"Documentation {to_report}:", *items, *unknown]
+             for d in claim.determinations for item in d.documentation if before or item.state != "met"]
+    unknown = [_wrap(f"- line {d.sequence} {d.code}: {c.label}")
+               for d in claim.determinations if d.status == "needs-info"
+               for c in d.criteria if c.state == "unknown" and c.of not in {i.rule for i in d.documentation}]
+    parts = []
+    if items:
+        parts += ["", f"Documentation {'to report with the request' if before else 'missing or answered no'}:", *items]
+    if unknown:
+        parts += ["", "Facts that would decide the lines that need information:", *unknown]
+    return parts
 
 
 def _warnings(claim: ClaimReview) -> list[str]:

@@ -58,7 +58,8 @@ def test_text_output_rows_missing_documentation_and_reviewer_line(run_cli):
     result = run_cli("determine", SEED)
     assert result.exit_code == 0
     out = result.stdout
-    assert "  3  36561  justified     Power Port insertion     rec:esmo-2015-port-for-iv-therapy" in out
+    assert "  3  36561  justified!    Power Port insertion     rec:esmo-2015-port-for-iv-therapy" in out
+    assert "! rests on a source not confirmed in its published text" in out
     assert "  3  36561  justified\n             our description: Port placement" in out
     assert "cites: Sousa B" in out
     assert "Documentation to report with the request:" in out and "us-guidance.vessel-patency" in out

@@ -5,7 +5,7 @@ These tests stop before inference: they check the request model and the facts gr
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from rdflib import RDF, Literal
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
-from reasoner.ingest.units import unit_table
+from reasoner.ingest.tables import reference_tables
 from reasoner.knowledge import load_knowledge
 from reasoner.vocab import CPT, ICD, NEC, REQ
 from reasoner.vocab import HCPCS as HCPCS_NS
@@ -27,7 +27,7 @@ def read(tmp_path, data):
 
 def facts(tmp_path, data):
     request = read(tmp_path, data)
-    return claim_facts(request, request.claims[0], unit_table(load_knowledge().graph))
+    return claim_facts(request, request.claims[0], reference_tables(load_knowledge().graph))
 
 
 def test_patient_birth_date_gives_age_on_the_date_of_service(tmp_path):
@@ -62,7 +62,8 @@ def test_claim_diagnoses_are_conditions_too(tmp_path):
 def test_observation_value_unit_and_date(tmp_path):
     request = read(tmp_path, bundle(["36561"], labs={"plt": (45, "10*9/L", "2026-11-18")}))
     lab = request.labs[0]
-    assert (lab.loinc, lab.value, lab.unit, lab.effective) == ("777-3", Decimal("45"), "10*9/L", date(2026, 11, 18))
+    assert (lab.loinc, lab.value, lab.unit, lab.effective) == ("777-3", Decimal("45"), "10*9/L",
+                                                               datetime(2026, 11, 18))
 
 
 @pytest.mark.parametrize("value, unit, expected", [
@@ -127,7 +128,7 @@ def test_claim_use_type_dates_and_lines(tmp_path):
     assert (first.sequence, first.code, first.claimed_as, first.quantity) == (1, "36561", "Power Port insertion", 1)
     assert (second.code, second.claimed_as, second.quantity, second.place_of_service, second.service_date) == \
         ("C1788", "Port", 2, "22", date(2026, 11, 21))
-    graph = claim_facts(request, c, unit_table(load_knowledge().graph))
+    graph = claim_facts(request, c, reference_tables(load_knowledge().graph))
     assert (REQ["claim/c1/line/1"], RDF.type, CPT["36561"]) in graph
     assert (REQ["claim/c1/line/2"], RDF.type, HCPCS_NS["C1788"]) in graph
     assert graph.value(REQ["claim/c1/line/2"], NEC.codeSystem).toPython() == HCPCS
@@ -166,7 +167,7 @@ def error_of(tmp_path, data, name="request.json"):
     path.write_text(data if isinstance(data, str) else __import__("json").dumps(data), encoding="utf-8")
     with pytest.raises(InputError) as caught:
         request = read_request(path)
-        claim_facts(request, request.claims[0], unit_table(load_knowledge().graph))
+        claim_facts(request, request.claims[0], reference_tables(load_knowledge().graph))
     return caught.value
 
 
@@ -244,6 +245,13 @@ def test_birth_date_after_the_date_of_service(tmp_path):
     assert (error.resource, error.field) == ("Patient/p1", "birthDate")
 
 
+def test_answer_of_the_wrong_type(tmp_path):
+    error = error_of(tmp_path, bundle(["36561"], docs={"us-guidance.vessel-patency": 1}))
+    assert (error.resource, error.field) == ("QuestionnaireResponse/questionnaireresponse-1 item "
+                                             "us-guidance.vessel-patency", "answer")
+    assert error.problem == "us-guidance.vessel-patency takes a boolean answer, not an integer (1)"
+
+
 def test_unknown_file_kind(tmp_path):
     error = error_of(tmp_path, "hello", name="request.txt")
     assert "expected a FHIR Bundle (.json) or Turtle (.ttl)" in error.problem
@@ -267,4 +275,105 @@ def test_observation_effective_period_start(tmp_path):
     observation = data["entry"][1]["resource"]
     del observation["effectiveDateTime"]
     observation["effectivePeriod"] = {"start": "2026-11-02T08:00:00Z"}
-    assert read(tmp_path, data).labs[0].effective == date(2026, 11, 2)
+    assert read(tmp_path, data).labs[0].effective == datetime(2026, 11, 2, 8, 0)
+
+
+def test_unknown_icd_codes_are_kept_and_noted(tmp_path):
+    from reasoner.pipeline import review
+
+    result = review(write(tmp_path, bundle(["99213"], conditions=("C92.99X", "c92.00"))))
+    assert result.claims[0].determinations[0].status == "no-policy"
+    assert [n.split(": ", 1)[1] for n in result.notes] == [
+        "'C92.99X' is not an ICD-10-CM code; kept, but it matches no criterion",
+        "'c92.00' is not an ICD-10-CM code; kept, but it matches no criterion"]
+
+
+def test_partial_birth_date_leaves_the_age_unknown(tmp_path):
+    request = read(tmp_path, bundle(["36561"], birth="1968"))
+    assert request.patient.birth_date is None
+    assert "Patient/p1 birthDate '1968' is a partial date: the age is unknown" in request.notes
+
+
+def test_refuted_or_mistaken_diagnoses_do_not_count(tmp_path):
+    data = bundle(["36561"], conditions=("C92.00", "C50.911"))
+    for entry, status in zip(data["entry"][1:3], ("refuted", "entered-in-error"), strict=True):
+        entry["resource"]["verificationStatus"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": status}]}
+    assert read(tmp_path, data).conditions == ()
+
+
+def test_the_latest_lab_is_chosen_by_time_of_day(tmp_path):
+    data = bundle(["36561"], labs={"plt": (15, "10*3/uL", "2026-11-20T18:00:00Z"),
+                                   "777-3": (45, "10*3/uL", "2026-11-20T06:00:00Z")})
+    graph = facts(tmp_path, data)
+    lab = graph.value(REQ.patient, NEC.hasLabResult)
+    assert graph.value(lab, NEC.value).toPython() == Decimal("15")
+
+
+def test_labs_with_a_partial_date_or_a_comparator_are_not_used_and_noted(tmp_path):
+    data = bundle(["36561"], labs={"plt": (15, "10*3/uL", "2026-11"), "777-3": 45})
+    data["entry"][2]["resource"]["valueQuantity"]["comparator"] = "<"
+    request = read(tmp_path, data)
+    assert request.labs == ()
+    assert any("has no full effective date" in n for n in request.notes)
+    assert any("comparator '<'" in n for n in request.notes)
+
+
+def test_medication_reference_is_noted_not_dropped_silently(tmp_path):
+    data = bundle(["36561"], meds=(("3041", "iv"),))
+    med = data["entry"][1]["resource"]
+    del med["medicationCodeableConcept"]
+    med["medicationReference"] = {"reference": "Medication/m1"}
+    request = read(tmp_path, data)
+    assert request.drugs == () and any("medicationReference" in n for n in request.notes)
+
+
+def test_entered_in_error_questionnaire_responses_are_ignored(tmp_path):
+    data = bundle(["36561"], docs={"us-guidance.vessel-patency": True})
+    data["entry"][-2]["resource"]["status"] = "entered-in-error"
+    assert read(tmp_path, data).answers == ()
+
+
+def test_a_line_code_without_a_system_is_noted(tmp_path):
+    data = bundle(["36561"])
+    del data["entry"][-1]["resource"]["item"][0]["productOrService"]["coding"][0]["system"]
+    assert read(tmp_path, data).notes == ("Claim/c1 item[0]: code '36561' has no code system: no policy can match it",)
+
+
+def test_resources_of_another_patient_are_refused(tmp_path):
+    data = bundle(["36561"], conditions=("C92.00",))
+    data["entry"][1]["resource"]["subject"] = {"reference": "Patient/someone-else"}
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == ("Condition/condition-1", "subject.reference")
+
+
+def test_duplicate_line_sequence(tmp_path):
+    data = bundle(["36561", "76937"])
+    data["entry"][-1]["resource"]["item"][1]["sequence"] = 1
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field, error.problem) == ("Claim/c1", "item[1].sequence", "sequence 1 is used twice")
+
+
+def test_line_quantity_must_be_positive(tmp_path):
+    data = bundle(["36561"])
+    data["entry"][-1]["resource"]["item"][0]["quantity"] = {"value": -1}
+    assert error_of(tmp_path, data).field == "item[0].quantity.value"
+
+
+def test_line_served_before_birth(tmp_path):
+    data = bundle(["36561"], birth="2026-11-10")
+    data["entry"][-1]["resource"]["item"][0]["servicedDate"] = "2026-11-01"
+    error = error_of(tmp_path, data)
+    assert (error.resource, error.field) == ("Claim/c1 item[0]", "servicedDate")
+
+
+def test_claim_type_and_place_of_service_are_read_from_their_code_systems(tmp_path):
+    data = bundle(["36561"], claim_type="institutional")
+    claim_resource = data["entry"][-1]["resource"]
+    claim_resource["type"]["coding"].insert(0, {"system": "http://example.org/local", "code": "X"})
+    claim_resource["item"][0]["locationCodeableConcept"] = {"coding": [
+        {"system": "http://example.org/local", "code": "ward"},
+        {"system": "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+         "code": "22"}]}
+    claim_read = read(tmp_path, data).claims[0]
+    assert (claim_read.type, claim_read.lines[0].place_of_service) == ("institutional", "22")

@@ -11,7 +11,7 @@ from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.shapes import check_patient_graph
-from reasoner.ingest.units import unit_table
+from reasoner.ingest.tables import reference_tables
 from reasoner.knowledge import load_knowledge
 from reasoner.vocab import NEC, REQ
 
@@ -21,7 +21,7 @@ EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "examples").
 
 def facts_of(path):
     request = read_request(path)
-    return claim_facts(request, request.claims[0], unit_table(load_knowledge().graph))
+    return claim_facts(request, request.claims[0], reference_tables(load_knowledge().graph))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

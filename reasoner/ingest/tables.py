@@ -1,0 +1,79 @@
+"""Reference tables read from the knowledge base for ingest: UCUM unit conversions (each lab value the
+knowledge base reads is converted to its analyte's canonical unit with ``kg/units/ucum.ttl``; any
+other unit is an error) and the answer type of each documentation question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from rdflib import Graph
+
+from reasoner import resources
+
+
+class UnitError(ValueError):
+    """A unit that cannot be converted to the analyte's canonical unit."""
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """Canonical unit per LOINC code, and conversion factors to it."""
+
+    canonical: dict[str, str]
+    factors: dict[tuple[str, str], Decimal]
+
+    def reads(self, loinc: str) -> bool:
+        """Whether the knowledge base reads this analyte (and so its unit must convert)."""
+        return loinc in self.canonical
+
+    def normalize(self, loinc: str, value: Decimal, unit: str | None) -> tuple[Decimal, str]:
+        """Return ``value`` converted to the canonical unit of ``loinc``, and that unit."""
+        target = self.canonical[loinc]
+        factor = self.factors.get((loinc, unit or ""))
+        if factor is None:
+            raise UnitError(f"unit {unit!r} cannot be converted to {target} (LOINC {loinc})")
+        return value * factor, target
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What ingest needs from the knowledge base."""
+
+    units: UnitTable
+    answer_types: dict[str, str]
+
+    def check_answer(self, link_id: str, value: bool | int | str) -> None:
+        """Raise AnswerError when a known question is answered with a value of the wrong type."""
+        expected = self.answer_types.get(link_id)
+        given = "boolean" if isinstance(value, bool) else "integer" if isinstance(value, int) else "string"
+        if expected is not None and expected != given:
+            raise AnswerError(f"{link_id} takes {_article(expected)} answer, not {_article(given)} ({value!r})")
+
+
+class AnswerError(ValueError):
+    """A documentation answer of the wrong type for its question."""
+
+
+def reference_tables(knowledge: Graph) -> Tables:
+    """Read the unit table and the question answer types from the knowledge graph."""
+    rows: Any = knowledge.query(resources.query_text("ingest/question-types.rq"))
+    types = {str(row.linkId): str(row.answerType).rsplit("#", 1)[1] for row in rows}
+    return Tables(units=_unit_table(knowledge), answer_types=types)
+
+
+def _unit_table(knowledge: Graph) -> UnitTable:
+    canonical: dict[str, str] = {}
+    factors: dict[tuple[str, str], Decimal] = {}
+    rows: Any = knowledge.query(resources.query_text("ingest/lab-units.rq"))
+    for row in rows:
+        canonical[str(row.loinc)] = str(row.canonical)
+        if row.fromUnit is not None:
+            factors[(str(row.loinc), str(row.fromUnit))] = Decimal(str(row.factor))
+    return UnitTable(canonical=canonical, factors=factors)
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
