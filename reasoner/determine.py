@@ -107,7 +107,7 @@ def read_determinations(graph: Graph) -> list[Determination]:
 
 def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criteria: list[Criterion],
                    outcomes: list[Any], warnings: list[Warning]) -> Determination:
-    considered = sorted((_considered(o, curie, citations) for o in outcomes), key=lambda c: (c.kind, c.id))
+    considered = sorted((_considered(o, curie, citations) for o in outcomes), key=lambda c: (c.kind, c.id, c.role))
     documentation = sorted((DocumentationItem(link_id=str(o.linkId), label=str(o.label), state=str(o.state),
                                               rule=curie(o.source))
                             for o in outcomes if o.documentation and o.linkId is not None), key=lambda d: d.link_id)

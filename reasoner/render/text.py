@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 
-from reasoner.determine import Determination
+from reasoner.determine import Considered, Determination
 from reasoner.pipeline import ClaimReview, Review
 from reasoner.render import REVIEWER_NOTICE
 
@@ -28,14 +28,14 @@ def _claim(claim: ClaimReview) -> str:
     table = [f"{'#':>3}  {'code':<6} {'status':<13} {'claimed as':<24} deciding"]
     details = ["", "Lines in detail:"]
     for d in claim.determinations:
-        ids = [c.id for c in (*d.recommendations, *d.rules) if c.deciding]
+        ids = [c.id for c in _deciding_sources(d)]
         deciding = (ids[0] + (f" (+{len(ids) - 1})" if ids[1:] else "")) if ids else "-"
-        status = d.status + ("!" if any(w.kind == "unconfirmed-source" for w in d.warnings) else "")
+        status = d.status + ("!" if _unconfirmed(d) else "")
         table.append(f"{d.sequence:>3}  {d.code:<6} {status:<13} {_cut(d.claimed_as or '-', 24):<24} {deciding}")
         details.append(f"{d.sequence:>3}  {d.code:<6} {d.status}")
         details.append(_wrap(f"our description: {d.display or '(none: no knowledge of this code)'}", indent=13))
         details += [_wrap(line, indent=13) for line in _deciding(d)]
-    if any(w.kind == "unconfirmed-source" for d in claim.determinations for w in d.warnings):
+    if any(_unconfirmed(d) for d in claim.determinations):
         table.append("     ! rests on a source not confirmed in its published text (see the warnings)")
     return "\n".join([head, "", *table, *details, *_missing(claim), *_warnings(claim)])
 
@@ -44,9 +44,16 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _deciding_sources(d: Determination) -> list[Considered]:
+    return [c for c in (*d.recommendations, *d.rules) if c.deciding]
+
+
+def _unconfirmed(d: Determination) -> bool:
+    return any(w.kind == "unconfirmed-source" for w in d.warnings)
+
+
 def _deciding(d: Determination) -> list[str]:
-    deciding = [c for c in (*d.recommendations, *d.rules) if c.deciding]
-    lines = [f"deciding: {c.label} [{c.role}: {c.state}]" for c in deciding]
+    lines = [f"deciding: {c.label} [{c.role}: {c.state}]" for c in _deciding_sources(d)]
     lines += [f"cites: {citation}" for citation in d.citations]
     return lines
 
