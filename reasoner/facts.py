@@ -11,8 +11,8 @@ from datetime import date, datetime, time
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from reasoner import hierarchy
 from reasoner.errors import InputError
-from reasoner.ingest import icd10cm
 from reasoner.ingest.model import Claim, ClaimLine, ConditionFact, LabFact, Request
 from reasoner.ingest.tables import AnswerError, Tables, UnitError, UnitTable
 from reasoner.vocab import BILLING_SYSTEMS, CANONICAL_SYSTEM, DOC, LOINC, NEC, REQ, RXN, SCT, bind_prefixes
@@ -69,10 +69,10 @@ def _add_fact(graph: Graph, patient: URIRef, link: URIRef, node: URIRef, types: 
 
 
 def _add_condition(graph: Graph, patient: URIRef, index: int, condition: ConditionFact) -> None:
-    icd10cm.add_hierarchy(graph, condition.code)
-    name = icd10cm.description(condition.code) or "not an ICD-10-CM code"
+    hierarchy.add_hierarchy(graph, condition.code)
+    name = hierarchy.description(condition.code) or "not an ICD-10-CM code"
     _add_fact(graph, patient, NEC.hasCondition, REQ[f"condition/{index}"],
-              (NEC.Condition, icd10cm.code_class(condition.code)), condition.source,
+              (NEC.Condition, hierarchy.code_class(condition.code)), condition.source,
               f"ICD-10-CM {condition.code} {name}", ((NEC.codeNotation, Literal(condition.code)),))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from rdflib import Graph
 
@@ -29,16 +30,21 @@ class KnowledgeBase:
 @cache
 def load_knowledge() -> KnowledgeBase:
     """Parse ontology/ and kg/, add the compiled axioms, and return the knowledge base (cached per process)."""
+    return build_knowledge()
+
+
+def build_knowledge(root: Path | None = None) -> KnowledgeBase:
+    """Parse the ontology and knowledge files under ``root`` (default: the installed ones) and compile them."""
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
     digest = hashlib.sha256()
-    for path in resources.knowledge_files():
+    for path in resources.knowledge_files(root):
         data = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + data)
         try:
             graph.parse(data=data, format="turtle", publicID=path.as_uri())
         except Exception as exc:  # rdflib raises many types for bad Turtle
             raise KnowledgeError(f"{path}: not valid Turtle: {exc}") from exc
-    for name in resources.query_names("compile", ".rq"):
-        graph += graph.query(resources.query_text(name)).graph or Graph()
+    for name in resources.query_names("compile", ".rq", root):
+        graph += graph.query(resources.query_text(name, root)).graph or Graph()
     return KnowledgeBase(graph=graph, version=digest.hexdigest()[:12])

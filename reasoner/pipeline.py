@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reasoner import hierarchy
 from reasoner.determine import Determination, decide
 from reasoner.engines import reference
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
-from reasoner.ingest import icd10cm, read_request
+from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, Request
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.tables import Tables, reference_tables
@@ -73,4 +74,4 @@ def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:
 def _unknown_code_notes(request: Request) -> tuple[str, ...]:
     conditions = (*request.conditions, *(d for c in request.claims for d in c.diagnoses))
     return tuple(f"{c.source}: {c.code!r} is not an ICD-10-CM code; kept, but it matches no criterion"
-                 for c in conditions if not icd10cm.is_known(c.code))
+                 for c in conditions if not hierarchy.is_known(c.code))

@@ -24,26 +24,33 @@ def data_root() -> Path:
     raise KnowledgeError(f"cannot find {', '.join(_FOLDERS)} beside {_PACKAGE}")
 
 
-def knowledge_files() -> list[Path]:
-    """Every Turtle file of the ontology and the knowledge graph, in a stable order (shapes excluded)."""
-    root = data_root()
+def knowledge_files(root: Path | None = None) -> list[Path]:
+    """Every Turtle file of the ontology and the knowledge graph, in a stable order (shapes excluded).
+
+    ``root`` is another folder holding ontology/, kg/ and queries/ (``necessity check --data``)."""
+    root = root or data_root()
     ontology = sorted(p for p in (root / "ontology").glob("*.ttl"))
     return ontology + sorted((root / "kg").rglob("*.ttl"))
 
 
-def shapes_file(name: str) -> Path:
+def code_hierarchy_file(root: Path | None = None) -> Path:
+    """Return kg/codes/icd10cm.ttl.gz: all of ICD-10-CM, kept out of the graph that inference closes."""
+    return _existing((root or data_root()) / "kg" / "codes" / "icd10cm.ttl.gz")
+
+
+def shapes_file(name: str, root: Path | None = None) -> Path:
     """Return the SHACL shapes file ``ontology/shapes/<name>.ttl``."""
-    return _existing(data_root() / "ontology" / "shapes" / f"{name}.ttl")
+    return _existing((root or data_root()) / "ontology" / "shapes" / f"{name}.ttl")
 
 
-def query_text(name: str) -> str:
+def query_text(name: str, root: Path | None = None) -> str:
     """Return the text of the SPARQL file ``queries/<name>`` (``.rq`` for queries, ``.ru`` for updates)."""
-    return _existing(data_root() / "queries" / name).read_text(encoding="utf-8")
+    return _existing((root or data_root()) / "queries" / name).read_text(encoding="utf-8")
 
 
-def query_names(folder: str, suffix: str) -> list[str]:
+def query_names(folder: str, suffix: str, root: Path | None = None) -> list[str]:
     """Names (relative to queries/) of the SPARQL files in ``queries/<folder>`` with a suffix, sorted."""
-    base = data_root() / "queries"
+    base = (root or data_root()) / "queries"
     return sorted(str(p.relative_to(base)) for p in (base / folder).glob(f"*{suffix}"))
 
 

@@ -22,7 +22,7 @@ PREFIXES: dict[str, Namespace] = {
     "rxn": RXN, "sct": SCT, "doc": DOC,
     "rec": Namespace(BASE + "kg/recommendation/"), "crit": Namespace(BASE + "kg/criterion/"),
     "gl": Namespace(BASE + "kg/guideline/"), "cite": Namespace(BASE + "kg/citation/"),
-    "rule": Namespace(BASE + "kg/rule/"),
+    "rule": Namespace(BASE + "kg/rule/"), "conflict": Namespace(BASE + "kg/conflict/"),
 }
 
 # FHIR code-system URIs (FHIR-PROFILE.md) mapped to our code namespaces.

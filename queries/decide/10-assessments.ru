@@ -4,7 +4,8 @@
 # (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion and not of
 # nec:refutedWhen; refuted if it is an instance of nec:refutedWhen and not of the criterion, or
 # if it is an instance of neither nor of nec:unknownWhen and nec:whenNoFact is nec:Refuted;
-# otherwise unknown (no fact, or contradictory facts).
+# met, in that last case, if nec:whenNoFact is nec:Met (the claim lists all its lines, so a line
+# that is not there is known absent); otherwise unknown (no fact, or contradictory facts).
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -31,9 +32,10 @@ WHERE {
   BIND(EXISTS { ?subject a ?criterion } AS ?meets)
   BIND(EXISTS { ?criterion nec:refutedWhen ?contrary . ?subject a ?contrary } AS ?contradicts)
   BIND(EXISTS { ?criterion nec:unknownWhen ?open . ?subject a ?open } AS ?undecided)
-  BIND(EXISTS { ?criterion nec:whenNoFact nec:Refuted } AS ?closedWorld)
+  OPTIONAL { ?criterion nec:whenNoFact ?noFact . }
+  BIND(!?meets && !?contradicts && !?undecided && BOUND(?noFact) AS ?closedWorld)
   BIND(IF(?meets && !?contradicts, nec:Met,
        IF(?contradicts && !?meets, nec:Refuted,
-       IF(!?meets && !?contradicts && !?undecided && ?closedWorld, nec:Refuted, nec:Unknown))) AS ?state)
+       IF(?closedWorld, ?noFact, nec:Unknown))) AS ?state)
   BIND(IRI(CONCAT(STR(?line), "/assessment/", MD5(CONCAT(STR(?source), " ", STR(?criterion))))) AS ?assessment)
 }

@@ -1,5 +1,5 @@
 # Writes one nec:Outcome per claim line and recommendation or rule that bears on it, with its role
-# (supports, opposes, coding rule, safety check) and state. A recommendation is met when inference
+# (supports, opposes, coding rule, indication requirement, check) and state. A recommendation is met when inference
 # derived nec:justifiedBy / nec:opposedBy for the line; not applicable when one of its scope
 # criteria is refuted; refuted when another of its criteria is refuted; otherwise unknown. A rule's
 # or check's state is its requirement's.
@@ -25,7 +25,7 @@ WHERE {
          IF(EXISTS { ?refuted nec:line ?line ; nec:of ?source ; nec:state nec:Refuted }, nec:Refuted, nec:Unknown)))
          AS ?state)
   } UNION {
-    VALUES (?kind ?role) { (nec:CodingRule nec:Governs) (nec:SafetyCheck nec:Checks) }
+    VALUES (?kind ?role) { (nec:CodingRule nec:Governs) (nec:IndicationRequirement nec:Requires) (nec:Check nec:Checks) }
     ?source a ?kind ; nec:appliesTo ?governed ; nec:requirement ?criterion .
     ?line a ?governed .
     ?assessment nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state ?state .

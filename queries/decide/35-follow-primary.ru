@@ -1,4 +1,4 @@
-# An add-on line whose primary procedure is on the claim follows that primary when no primary line
+# An add-on or device line whose primary procedure is on the claim follows that primary when no primary line
 # is justified by a recommendation: it becomes not-justified when every primary line is refuted
 # (a refuted supporting recommendation and none met or open), and needs-info otherwise (a primary
 # still open, or no recommendation applies to it).
@@ -19,7 +19,7 @@ INSERT {
 WHERE {
   ?line nec:decisionStatus ?old .
   FILTER(?old IN ("justified", "needs-info"))
-  ?rule a nec:AddOnRule ; nec:appliesTo ?code ; nec:primaryCode ?primary .
+  ?rule a nec:PrimaryCodeRule ; nec:appliesTo ?code ; nec:primaryCode ?primary .
   ?line a ?code .
   FILTER EXISTS { ?line nec:sameClaimAs ?some . ?some a ?primary . }
   FILTER NOT EXISTS { ?line nec:sameClaimAs ?justified . ?justified a ?primary ; nec:justifiedBy ?any . }

@@ -7,6 +7,7 @@ import sys
 import click
 
 from reasoner import __version__
+from reasoner.cli.check import check
 from reasoner.cli.determine import determine
 from reasoner.errors import NecessityError
 
@@ -32,3 +33,4 @@ def cli() -> None:
 
 
 cli.add_command(determine)
+cli.add_command(check)

@@ -25,13 +25,13 @@ def render_text(review: Review) -> str:
 
 def _claim(claim: ClaimReview) -> str:
     head = f"Claim {claim.claim_id} ({claim.use}, {claim.claim_type or 'type not given'}, service {claim.service_date})"
-    table = [f"{'#':>3}  {'code':<6} {'status':<13} {'claimed as':<24} deciding"]
+    table = [f"{'#':>3}  {'code':<6} {'status':<14} {'claimed as':<23} deciding"]
     details = ["", "Lines in detail:"]
     for d in claim.determinations:
         ids = [c.id for c in _deciding_sources(d)]
         deciding = (ids[0] + (f" (+{len(ids) - 1})" if ids[1:] else "")) if ids else "-"
         status = d.status + ("!" if _unconfirmed(d) else "")
-        table.append(f"{d.sequence:>3}  {d.code:<6} {status:<13} {_cut(d.claimed_as or '-', 24):<24} {deciding}")
+        table.append(f"{d.sequence:>3}  {d.code:<6} {status:<14} {_cut(d.claimed_as or '-', 23):<23} {deciding}")
         details.append(f"{d.sequence:>3}  {d.code:<6} {d.status}")
         details.append(_wrap(f"our description: {d.display or '(none: no knowledge of this code)'}", indent=13))
         details += [_wrap(line, indent=13) for line in _deciding(d)]

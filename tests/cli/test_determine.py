@@ -49,16 +49,22 @@ def test_seed_json_keeps_the_contract_keys(seed_json):
     assert "licensed reviewer decides" in seed_json["notice"]
 
 
-def test_seed_codes_out_of_scope_are_reported_as_no_policy(seed_json):
+def test_seed_statuses_are_those_a_reviewer_expects(seed_json):
     statuses = {d["code"]: d["status"] for d in seed_json["claims"][0]["determinations"]}
-    assert statuses["85007"] == "no-policy" and statuses["P9037"] == "no-policy"
+    assert statuses == {
+        "76937": "justified", "77001": "justified", "36561": "justified", "J0690": "not-justified",
+        "J2001": "coding-error", "J3010": "justified", "J2250": "justified", "85007": "coding-error",
+        "85027": "justified", "85610": "needs-info", "P9037": "not-justified", "99152": "justified",
+        "99153": "justified", "C1894": "justified", "C1788": "justified"}
 
 
 def test_text_output_rows_missing_documentation_and_reviewer_line(run_cli):
     result = run_cli("determine", SEED)
     assert result.exit_code == 0
     out = result.stdout
-    assert "  3  36561  justified!    Power Port insertion     rec:esmo-2015-port-for-iv-therapy" in out
+    assert ("  3  36561  justified!     Power Port insertion    "
+            "rec:eln-2022-central-access-for-intensive-therapy (+1)") in out
+    assert " 11  P9037  not-justified! Irradiated platelets    rec:aabb-2015-r1 (+5)" in out
     assert "! rests on a source not confirmed in its published text" in out
     assert "  3  36561  justified\n             our description: Port placement" in out
     assert "cites: Sousa B" in out

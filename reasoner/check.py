@@ -1,0 +1,97 @@
+"""Lints the knowledge base (``necessity check``): every knowledge file parses, every query parses,
+the knowledge conforms to the SHACL shapes of ``ontology/shapes/knowledge.ttl`` (citations with a
+DOI, PMID or URL; recommendations with a guideline, a strength and criteria; rules with a
+requirement, ...), every code a file names exists (``queries/check/``; ICD-10-CM in the full
+hierarchy), and every criterion used is declared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyshacl import validate
+from rdflib import Graph, Namespace, URIRef
+from rdflib.plugins.sparql import prepareQuery, prepareUpdate
+
+from reasoner import hierarchy, resources
+from reasoner.errors import KnowledgeError
+from reasoner.knowledge import KnowledgeBase, build_knowledge
+from reasoner.vocab import ICD
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the knowledge: where (a file, a node) and what."""
+
+    where: str
+    message: str
+
+
+def check_knowledge(root: Path | None = None) -> list[Problem]:
+    """Every problem found in the knowledge base under ``root`` (default: the installed one); empty when it passes."""
+    root = root or resources.data_root()
+    problems = _query_problems(root)
+    try:
+        knowledge = build_knowledge(root)
+    except KnowledgeError as exc:
+        return [*problems, Problem(where="kg/", message=str(exc))]
+    problems += _shape_problems(knowledge, root) + _code_problems(knowledge, root)
+    return sorted(set(problems), key=lambda p: (p.where, p.message))
+
+
+def knowledge_counts(root: Path | None = None) -> dict[str, int]:
+    """How many recommendations, rules, criteria, citations, codes and ICD-10-CM classes the knowledge holds."""
+    graph = build_knowledge(root).graph
+    kinds = {"recommendations": "nec:Recommendation", "coding rules": "nec:CodingRule",
+             "indication requirements": "nec:IndicationRequirement", "checks": "nec:Check",
+             "criteria": "nec:Criterion", "citations": "nec:Citation", "guidelines": "nec:Guideline"}
+    counts = {name: _count(graph, f"?x a/rdfs:subClassOf* {kind}") for name, kind in kinds.items()}
+    counts["billing codes"] = _count(graph, "?x skos:notation ?n ; rdfs:subClassOf+ nec:BillingCode")
+    counts["ICD-10-CM classes"] = hierarchy.class_count(resources.code_hierarchy_file(root))
+    return counts
+
+
+def _count(graph: Graph, pattern: str) -> int:
+    query = f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"
+    return int(next(iter(graph.query(query)))[0])  # type: ignore[index, arg-type]
+
+
+def _query_problems(root: Path) -> list[Problem]:
+    problems = []
+    for path in sorted((root / "queries").rglob("*.r[qu]")):
+        text = path.read_text(encoding="utf-8")
+        if not text.startswith("# "):
+            problems.append(Problem(str(path.relative_to(root)),
+                                    "does not open with a comment that says what it returns"))
+        try:
+            (prepareUpdate if path.suffix == ".ru" else prepareQuery)(text)
+        except Exception as exc:  # noqa: BLE001 - the SPARQL parser raises many types
+            problems.append(Problem(str(path.relative_to(root)), f"does not parse: {exc}"))
+    return problems
+
+
+def _shape_problems(knowledge: KnowledgeBase, root: Path) -> list[Problem]:
+    shapes = Graph().parse(resources.shapes_file("knowledge", root))
+    conforms, report, _ = validate(knowledge.graph, shacl_graph=shapes, inference="none")
+    if conforms:
+        return []
+    curie = knowledge.graph.namespace_manager.normalizeUri
+    return [Problem(where=curie(focus) if isinstance(focus, URIRef) else "(a blank node)",
+                    message=str(report.value(result, SH.resultMessage)))
+            for result in report.subjects(SH.focusNode, None)
+            for focus in [report.value(result, SH.focusNode)]]  # type: ignore[union-attr]
+
+
+def _code_problems(knowledge: KnowledgeBase, root: Path) -> list[Problem]:
+    graph, curie = knowledge.graph, knowledge.graph.namespace_manager.normalizeUri
+    problems = [Problem(where=curie(row.focus), message=str(row.message))  # type: ignore[union-attr]
+                for name in resources.query_names("check", ".rq", root)
+                for row in graph.query(resources.query_text(name, root))]
+    path = resources.code_hierarchy_file(root)
+    named = {node for triple in graph for node in triple if isinstance(node, URIRef) and node.startswith(str(ICD))}
+    problems += [Problem(where=curie(node), message="names an ICD-10-CM class that is not in kg/codes/icd10cm.ttl.gz")
+                 for node in sorted(named) if not hierarchy.contains(str(node), path)]
+    return problems

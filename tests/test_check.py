@@ -1,0 +1,104 @@
+"""`necessity check`: the knowledge base passes, and each kind of broken knowledge file fails with a
+problem that names where it is."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reasoner.check import check_knowledge, knowledge_counts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A copy of ontology/, kg/ and queries/ to break."""
+    for folder in ("ontology", "kg", "queries"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def edit(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def messages(root: Path) -> set[tuple[str, str]]:
+    return {(p.where, p.message) for p in check_knowledge(root)}
+
+
+def test_the_knowledge_base_passes():
+    assert check_knowledge() == []
+
+
+def test_counts_of_the_knowledge_base():
+    counts = knowledge_counts()
+    assert counts["recommendations"] >= 15 and counts["citations"] >= 30
+    assert counts["billing codes"] >= 21 and counts["ICD-10-CM classes"] == 98505
+
+
+def test_a_citation_without_an_identifier_fails(copy):
+    edit(copy, "kg/guidelines/aabb-2015-platelet-transfusion.ttl",
+         'nec:identifier "doi:10.7326/M14-1589", "pmid:25383671" ;', "")
+    assert ("cite:kaufman-2015", "a citation needs a DOI (doi:10....), a PMID (pmid:...) or a URL") in messages(copy)
+
+
+def test_an_identifier_that_is_not_a_doi_pmid_or_url_fails(copy):
+    edit(copy, "kg/guidelines/asa-2018-moderate-sedation.ttl", '"pmid:29334501"', '"PubMed 29334501"')
+    assert ("cite:asa-2018", "a citation needs a DOI (doi:10....), a PMID (pmid:...) or a URL") in messages(copy)
+
+
+def test_a_recommendation_without_a_strength_fails(copy):
+    edit(copy, "kg/guidelines/aabb-2015-platelet-transfusion.ttl",
+         'nec:strength "weak recommendation; low-quality evidence" ;', "")
+    assert ("rec:aabb-2015-r2", "a recommendation needs its strength (or that none is stated)") in messages(copy)
+
+
+def test_a_recommendation_naming_an_undeclared_code_fails(copy):
+    edit(copy, "kg/guidelines/sir-2019-periprocedural-bleeding.ttl", "nec:supportsCode cpt:85610",
+         "nec:supportsCode cpt:85611")
+    assert ("cpt:85611", "names code https://necessity.example/code/cpt/85611, which no file of kg/codes/ declares") \
+        in messages(copy)
+
+
+def test_an_icd_class_missing_from_the_hierarchy_fails(copy):
+    edit(copy, "kg/codes/icd10cm-groups.ttl", "icd:C92.0 rdfs:subClassOf", "icd:C92.0X rdfs:subClassOf")
+    assert ("icd:C92.0X", "names an ICD-10-CM class that is not in kg/codes/icd10cm.ttl.gz") in messages(copy)
+
+
+def test_a_rule_with_an_undeclared_criterion_fails(copy):
+    edit(copy, "kg/coding/ncci.ttl", "nec:requirement crit:no-85025-on-claim",
+         "nec:requirement crit:no-85025-on-the-claim")
+    found = messages(copy)
+    assert ("rule:ncci-85025-85007", "a rule needs exactly one requirement, a criterion") in found
+    assert any("uses criterion https://necessity.example/kg/criterion/no-85025-on-the-claim" in m for _, m in found)
+
+
+def test_a_knowledge_file_that_is_not_turtle_fails(copy):
+    edit(copy, "kg/coding/units.ttl", "rule:cpt-77001-mue a nec:CodingRule ;",
+         "rule:cpt-77001-mue a nec:CodingRule ;;;(")
+    [problem] = check_knowledge(copy)
+    assert "units.ttl: not valid Turtle" in problem.message
+
+
+def test_a_query_that_does_not_parse_fails(copy):
+    edit(copy, "queries/decide/30-status.ru", "INSERT {", "INSERT {{")
+    assert any(where == "queries/decide/30-status.ru" and message.startswith("does not parse")
+               for where, message in messages(copy))
+
+
+def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):
+    passed = run_cli("check")
+    assert passed.exit_code == 0 and "the knowledge base passes" in passed.stdout
+    assert "98505 ICD-10-CM classes" in passed.stdout
+    edit(copy, "kg/guidelines/aabb-2015-platelet-transfusion.ttl",
+         'nec:strength "weak recommendation; low-quality evidence" ;', "")
+    failed = run_cli("check", "--data", str(copy))
+    assert failed.exit_code == 1
+    assert "rec:aabb-2015-r2: a recommendation needs its strength (or that none is stated)" in failed.stdout
+    assert "1 problem(s)" in failed.stderr
