@@ -24,6 +24,7 @@ class Criterion:
     state: str
     of: str
     facts: tuple[str, ...]
+    exception: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def read_determinations(graph: Graph) -> list[Determination]:
     facts = _grouped(graph, "evidence", lambda r: str(r.factLabel), key="assessment")
     criteria = _grouped(graph, "criteria", lambda r: Criterion(
         id=curie(r.criterion), label=str(r.label), state=str(r.state), of=curie(r.source),
-        facts=tuple(sorted(set(facts.get(r.assessment, ()))))))
+        facts=tuple(sorted(set(facts.get(r.assessment, ())))), exception=bool(r.exception)))
     outcomes = _grouped(graph, "outcomes", lambda r: r)
     warnings = _grouped(graph, "warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
                                                              source=curie(r.source)))

@@ -33,7 +33,7 @@ def claim_facts(request: Request, claim: Claim, tables: Tables) -> Graph:
     for index, lab in enumerate(_latest_labs(request.labs, claim.service_date)):
         _add_lab(graph, patient, index, lab, tables.units, request.path)
     _add_drugs_services_answers(graph, patient, request, tables)
-    _add_claim(graph, patient, request, claim)
+    _add_claim(graph, patient, request, claim, tables)
     return graph
 
 
@@ -111,7 +111,9 @@ def _shown_instant(instant: datetime) -> str:
 def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request, tables: Tables) -> None:
     for index, drug in enumerate(request.drugs):
         route = f"route SNOMED CT {drug.route}" if drug.route else "no route"
-        _add_fact(graph, patient, NEC.hasDrugExposure, REQ[f"drug/{index}"], (NEC.DrugExposure, RXN[drug.rxnorm]),
+        known = () if tables.declares(RXN[drug.rxnorm]) else (NEC.UnclassifiedDrug,)
+        _add_fact(graph, patient, NEC.hasDrugExposure, REQ[f"drug/{index}"],
+                  (NEC.DrugExposure, RXN[drug.rxnorm], *known),
                   drug.source, f"RxNorm {drug.rxnorm} {drug.display or ''}, {route}, {drug.status}",
                   ((NEC.status, Literal(drug.status)),
                    (NEC.route, SCT[drug.route] if drug.route else NEC.RouteNotGiven)))
@@ -132,7 +134,7 @@ def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request,
                   ((NEC.question, DOC[answer.link_id]), (kind, Literal(answer.value))))
 
 
-def _add_claim(graph: Graph, patient: URIRef, request: Request, claim: Claim) -> None:
+def _add_claim(graph: Graph, patient: URIRef, request: Request, claim: Claim, tables: Tables) -> None:
     node = REQ[f"claim/{claim.id}"]
     graph.add((node, RDF.type, NEC.Claim))
     graph.add((node, NEC.claimId, Literal(claim.id)))
@@ -145,16 +147,19 @@ def _add_claim(graph: Graph, patient: URIRef, request: Request, claim: Claim) ->
     if claim.type in TYPES:
         graph.add((node, NEC.claimType, TYPES[claim.type]))
     for line in claim.lines:
-        _add_line(graph, node, patient, request, line)
+        _add_line(graph, node, patient, request, line, tables)
 
 
-def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, line: ClaimLine) -> None:
+def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, line: ClaimLine,
+              tables: Tables) -> None:
     node = URIRef(f"{claim}/line/{line.sequence}")
     namespace = BILLING_SYSTEMS.get(line.system)
     system = CANONICAL_SYSTEM[namespace] if namespace is not None else line.system
     graph.add((node, RDF.type, NEC.ClaimLine))
     if namespace is not None:
         graph.add((node, RDF.type, namespace[line.code]))
+    if namespace is None or not tables.declares(namespace[line.code]):
+        graph.add((node, RDF.type, NEC.UnclassifiedBillingCode))
     graph.add((node, NEC.onClaim, claim))
     graph.add((node, NEC.forPatient, patient))
     graph.add((node, NEC.sequence, Literal(line.sequence, datatype=XSD.integer)))

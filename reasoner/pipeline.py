@@ -15,6 +15,7 @@ from reasoner.ingest.model import Claim, Request
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.tables import Tables, reference_tables
 from reasoner.knowledge import KnowledgeBase, load_knowledge
+from reasoner.vocab import RXN
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
         request=str(path),
         knowledge_version=knowledge.version,
         claims=tuple(review_claim(request, claim, knowledge, tables) for claim in claims),
-        notes=request.notes + _unknown_code_notes(request),
+        notes=request.notes + _unknown_code_notes(request, tables),
     )
 
 
@@ -71,7 +72,10 @@ def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:
     return chosen
 
 
-def _unknown_code_notes(request: Request) -> tuple[str, ...]:
+def _unknown_code_notes(request: Request, tables: Tables) -> tuple[str, ...]:
     conditions = (*request.conditions, *(d for c in request.claims for d in c.diagnoses))
-    return tuple(f"{c.source}: {c.code!r} is not an ICD-10-CM code; kept, but it matches no criterion"
-                 for c in conditions if not hierarchy.is_known(c.code))
+    unknown = tuple(f"{c.source}: {c.code!r} is not an ICD-10-CM code; kept, but it matches no criterion"
+                    for c in conditions if not hierarchy.is_known(c.code))
+    return unknown + tuple(f"{d.source}: RxNorm {d.rxnorm!r} is not classified by the knowledge base; criteria on "
+                           "drug classes stay unknown for this patient" for d in request.drugs
+                           if not tables.declares(RXN[d.rxnorm]))

@@ -56,11 +56,12 @@ def test_platelets_of_15_before_a_port_conflict_between_aabb_2015_and_2025(decid
     line = lines["P9035"]
     assert line.status == "justified"
     assert states(line, "rec:aabb-2015-r2") == {"crit:adult": "met", "crit:cvc-placement-on-claim": "met",
-                                                "crit:platelets-below-20": "met"}
+                                                "crit:platelets-below-20": "met", "crit:actively-bleeding": "refuted"}
     assert states(line, "rec:aabb-ictmg-2025-cvc")["crit:platelets-below-10"] == "refuted"
-    [conflict] = [w for w in line.warnings if w.kind == "guideline-conflict"]
-    assert conflict.source == "conflict:aabb-2015-r2-vs-aabb-ictmg-2025-cvc"
-    assert "20 x10^9/L" in conflict.message and "10 x10^3/uL" in conflict.message
+    conflicts = {w.source: w.message for w in line.warnings if w.kind == "guideline-conflict"}
+    assert set(conflicts) == {"conflict:aabb-2015-r2-vs-aabb-ictmg-2025-cvc",
+                              "conflict:sir-2019-vs-aabb-ictmg-2025-cvc"}
+    assert all("20 x10^9/L" in m and "10 x10^3/uL" in m for m in conflicts.values())
     assert "safety" in kinds(lines[PORT])
 
 
@@ -79,11 +80,18 @@ def test_irradiated_platelets_justified_after_a_purine_analogue(decide_lines):
     assert "policy-dependent" not in kinds(line)
 
 
-def test_irradiated_platelets_in_aml_alone_are_not_justified_and_policy_dependent(decide_lines):
+def test_irradiated_platelets_in_aml_alone_need_an_indication_and_are_policy_dependent(decide_lines):
     line = decide_lines(["P9037"], conditions=AML, meds=IV_CHEMO, labs={"plt": 8})["P9037"]
-    assert line.status == "not-justified"
-    assert deciding(line) == ["rule:bsh-2020-irradiation-indication"]
+    assert line.status == "needs-info"
+    assert "rule:bsh-2020-irradiation-indication" in deciding(line)
+    assert states(line, "rule:bsh-2020-irradiation-indication") == {"crit:irradiation-indication": "refuted"}
     assert {"policy-dependent", "unconfirmed-source"} <= kinds(line)
+
+
+def test_an_unclassified_drug_leaves_the_irradiation_indication_unknown(decide_lines):
+    line = decide_lines(["P9037"], conditions=AML, meds=IV_CHEMO + (("999001", "iv"),), labs={"plt": 8})["P9037"]
+    assert states(line, "rule:bsh-2020-irradiation-indication") == {"crit:irradiation-indication": "unknown"}
+    assert line.status == "needs-info"
 
 
 def test_irradiated_platelets_justified_when_a_transplant_is_documented(decide_lines):
@@ -112,7 +120,7 @@ def test_cefazolin_without_a_catheter_has_no_policy(decide_lines):
     line = decide_lines(["J0690"], conditions=AML)["J0690"]
     assert line.status == "no-policy"
     assert states(line, "rec:cdc-2011-no-routine-antimicrobial-prophylaxis") == {
-        "crit:cvc-placement-on-claim": "refuted"}
+        "crit:cvc-placement-on-claim": "refuted", "crit:infection-documented": "refuted"}
 
 
 # rec:asa-2018-sedation-for-procedure, rec:asa-2018-sedation-drugs
@@ -247,9 +255,10 @@ def test_device_codes_on_a_professional_claim_or_without_their_procedure_are_cod
 def test_77001_units_and_other_fluoroscopy(decide_lines):
     line = decide_lines([PORT, {"code": "77001", "quantity": 3}], conditions=AML, meds=IV_CHEMO, use="preauthorization")
     assert line["77001"].status == "coding-error" and "units" in kinds(line["77001"])
-    line = decide_lines([PORT, {"code": "77001", "quantity": 2}, "76000"], conditions=AML, meds=IV_CHEMO,
-                        use="preauthorization")
-    assert line["77001"].status == "coding-error" and kinds(line["77001"]) & {"units", "ncci-bundle"} == {"ncci-bundle"}
+    lines = decide_lines([PORT, {"code": "77001", "quantity": 2}, "76000"], conditions=AML, meds=IV_CHEMO,
+                         use="preauthorization")
+    assert lines["77001"].status == "justified" and not kinds(lines["77001"]) & {"units", "ncci-bundle"}
+    assert lines["76000"].status == "coding-error" and "ncci-bundle" in kinds(lines["76000"])
 
 
 # rec:eln-2022-blood-count-monitoring, rec:sir-2019-coagulation-screening, rec:bcsh-2013-abo-d-grouping
@@ -267,10 +276,63 @@ def test_prothrombin_time_before_a_port(decide_lines):
     line = decide_lines([PORT, "85610"], conditions=AML, meds=IV_CHEMO)["85610"]
     assert line.status == "needs-info"
     assert states(line)["crit:on-warfarin-or-heparin"] == "unknown"
-    assert decide_lines(["85610"], meds=(("11289", "oral"),))["85610"].status == "not-justified"
+    line = decide_lines(["85610"], meds=(("11289", "oral"),))["85610"]
+    assert line.status == "no-policy"
+    assert [(r.id, r.state) for r in line.recommendations] == [("rec:sir-2019-coagulation-screening", "not applicable")]
 
 
 def test_blood_typing_before_a_transfusion(decide_lines):
     line = decide_lines(["86900", "86901"], services=(TRANSFUSION,))
     assert {line["86900"].status, line["86901"].status} == {"justified"}
     assert decide_lines(["86900"])["86900"].status == "not-justified"
+
+
+# codes the knowledge base does not know: never refute on them
+
+def test_an_unclassified_iv_drug_leaves_planned_iv_therapy_unknown(decide_lines, tmp_path):
+    from bundles import bundle, write
+
+    from reasoner.pipeline import review
+
+    result = review(write(tmp_path, bundle([PORT, "85027"], conditions=AML, meds=(("999001", "iv"),))))
+    lines = {d.code: d for d in result.claims[0].determinations}
+    assert lines[PORT].status == "needs-info"
+    assert states(lines[PORT])["crit:planned-iv-antineoplastic-therapy"] == "unknown"
+    assert lines["85027"].status == "needs-info"
+    assert any("RxNorm '999001' is not classified by the knowledge base" in n for n in result.notes)
+    oral = decide_lines([PORT], conditions=AML, meds=(("999001", "oral"),))[PORT]
+    assert oral.status == "not-justified"
+
+
+def test_an_unknown_code_on_the_claim_may_be_the_primary(decide_lines):
+    docs = {"sedation.intraservice-minutes": 20, "sedation.independent-observer": True}
+    lines = decide_lines(["36556", "76937", "99152"], conditions=AML, meds=IV_CHEMO, docs=docs, pos="11")
+    assert lines["36556"].status == "no-policy"
+    assert lines["76937"].status == "needs-info" and "add-on-without-primary" not in kinds(lines["76937"])
+    assert states(lines["76937"], "rule:cpt-76937-add-on") == {"crit:cpt-76937-add-on-primary-on-claim": "unknown"}
+    assert lines["99152"].status == "needs-info"
+
+
+# exceptions: crit:actively-bleeding, crit:infection-documented
+
+def test_prophylactic_platelet_recommendations_do_not_apply_to_a_bleeding_patient(decide_lines):
+    line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 5},
+                        docs={"transfusion.active-bleeding": True})["P9035"]
+    assert line.status == "no-policy"
+    assert {r.state for r in line.recommendations} == {"not applicable"}
+    assert states(line, "rec:aabb-2015-r1")["crit:actively-bleeding"] == "met"
+
+
+def test_antibiotic_prophylaxis_recommendations_do_not_apply_to_an_infection(decide_lines):
+    line = decide_lines([PORT, "J0690"], conditions=AML + ("L03.311",), meds=IV_CHEMO)["J0690"]
+    assert line.status == "no-policy"
+    assert states(line, "rec:cdc-2011-no-routine-antimicrobial-prophylaxis")["crit:infection-documented"] == "met"
+
+
+# rec:sir-2019-port-platelet-transfusion
+
+def test_sir_2019_platelets_below_20_before_a_port_for_a_minor(decide_lines):
+    line = decide_lines([PORT, "P9035"], birth="2010-01-01", conditions=AML, meds=IV_CHEMO, labs={"plt": 15})["P9035"]
+    assert line.status == "justified"
+    assert deciding(line) == ["rec:sir-2019-port-platelet-transfusion"]
+    assert "guideline-conflict" in kinds(line)

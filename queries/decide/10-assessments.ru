@@ -1,5 +1,5 @@
 # Writes one nec:Assessment per claim line and criterion that bears on it: the criteria of every
-# recommendation that supports or opposes the line's code, and the requirement of every coding rule
+# recommendation that supports or opposes the line's code (and its exceptions), and the requirement of every coding rule
 # or safety check that applies to the line. The subject is the line's patient or the line itself
 # (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion and not of
 # nec:refutedWhen; refuted if it is an instance of nec:refutedWhen and not of the criterion, or
@@ -22,7 +22,7 @@ WHERE {
   {
     ?source a nec:Recommendation ; nec:supportsCode|nec:opposesCode ?code .
     ?line a ?code .
-    ?source nec:patientClass/owl:intersectionOf/rdf:rest*/rdf:first ?criterion .
+    ?source (nec:patientClass/owl:intersectionOf/rdf:rest*/rdf:first)|nec:exception ?criterion .
   } UNION {
     ?source nec:appliesTo ?governed ; nec:requirement ?criterion .
     ?line a ?governed .

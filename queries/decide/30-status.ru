@@ -1,11 +1,12 @@
 # Writes each claim line's status (DESIGN.md, "The reasoning contract"), in this order:
 #   no-policy     no recommendation or coding rule bears on the line's code;
 #   coding-error  a coding rule is refuted (documentation rules only on a claim after the service);
-#   not-justified a recommendation that opposes the code is met, or an indication requirement is refuted;
-#   justified     a supporting recommendation is met and no coding rule or indication is left unknown;
+#   not-justified a recommendation that opposes the code is met;
+#   justified     a supporting recommendation is met, no coding rule is left unknown and no indication
+#                 requirement is refuted or unknown;
 #   needs-info    a supporting recommendation is met or open (criteria unknown);
 #   not-justified every applicable supporting recommendation has a refuted criterion;
-#   needs-info    a coding rule or an indication requirement is left unknown;
+#   needs-info    a coding rule is left unknown, or an indication requirement is refuted or unknown;
 #   no-policy     otherwise (coding rules only, all met, or no recommendation applies to this patient).
 # Recommendations that are not applicable (scope criterion refuted) do not count.
 PREFIX nec:  <https://necessity.example/ns#>
@@ -25,9 +26,9 @@ WHERE {
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Governs ; nec:state nec:Unknown ; nec:of ?rule .
                 FILTER NOT EXISTS { ?rule a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } }
        AS ?ruleOpen0)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met }
-       || EXISTS { ?o nec:line ?line ; nec:role nec:Requires ; nec:state nec:Refuted } AS ?opposed)
-  BIND(?ruleOpen0 || EXISTS { ?o nec:line ?line ; nec:role nec:Requires ; nec:state nec:Unknown } AS ?ruleOpen)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met } AS ?opposed)
+  BIND(?ruleOpen0 || EXISTS { ?o nec:line ?line ; nec:role nec:Requires ; nec:state ?r . FILTER(?r != nec:Met) }
+       AS ?ruleOpen)
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Met } AS ?supported)
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Unknown } AS ?supportOpen)
   BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Refuted } AS ?supportRefuted)

@@ -1,8 +1,8 @@
 # Marks the outcomes a line's status rests on (nec:deciding true): for justified, the met supporting
 # recommendations; for not-justified, the met opposing ones, the refuted indication requirements,
 # the refuted supporting ones when none is met or open, and the primary an add-on follows; for needs-info, the supporting
-# recommendations met or open, the rules and indications left unknown and the primary an add-on
-# follows; for coding-error, the refuted coding rules.
+# recommendations met or open, the rules left unknown, the indications refuted or unknown and the
+# primary an add-on follows; for coding-error, the refuted coding rules.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -14,8 +14,7 @@ INSERT { ?outcome nec:deciding true . }
 WHERE {
   ?line nec:decisionStatus ?status ; nec:onClaim ?claim .
   ?outcome nec:line ?line ; nec:role ?role ; nec:state ?state ; nec:of ?source .
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met }
-       || EXISTS { ?o nec:line ?line ; nec:role nec:Requires ; nec:state nec:Refuted } AS ?opposed)
+  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met } AS ?opposed)
   BIND(EXISTS { ?source a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } AS ?toReport)
   BIND(EXISTS { ?s nec:line ?line ; nec:role nec:Supports ; nec:state ?open . FILTER(?open IN (nec:Met, nec:Unknown)) }
        AS ?supportOpen)
@@ -23,7 +22,7 @@ WHERE {
        (?status = "justified" && ?role = nec:Supports && ?state = nec:Met)
     || (?status = "not-justified" && ?opposed && ?role = nec:Opposes && ?state = nec:Met)
     || (?status = "not-justified" && ?role = nec:Requires && ?state = nec:Refuted)
-    || (?status = "needs-info" && ?role = nec:Requires && ?state = nec:Unknown)
+    || (?status = "needs-info" && ?role = nec:Requires && ?state IN (nec:Unknown, nec:Refuted))
     || (?status = "not-justified" && !?supportOpen && ?role = nec:Supports && ?state = nec:Refuted)
     || (?status IN ("not-justified", "needs-info") && ?role = nec:FollowsPrimary)
     || (?status = "needs-info" && ?role = nec:Supports && ?state IN (nec:Met, nec:Unknown))

@@ -1,6 +1,7 @@
 """Reference tables read from the knowledge base for ingest: UCUM unit conversions (each lab value the
 knowledge base reads is converted to its analyte's canonical unit with ``kg/units/ucum.ttl``; any
-other unit is an error) and the answer type of each documentation question.
+other unit is an error), the answer type of each documentation question, and the code classes the
+knowledge base declares.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from reasoner import resources
 
@@ -44,6 +45,11 @@ class Tables:
 
     units: UnitTable
     answer_types: dict[str, str]
+    declared_codes: frozenset[URIRef]
+
+    def declares(self, code: URIRef) -> bool:
+        """Whether the knowledge base declares this billing, drug or other code class."""
+        return code in self.declared_codes
 
     def check_answer(self, link_id: str, value: bool | int | str) -> None:
         """Raise AnswerError when a known question is answered with a value of the wrong type."""
@@ -58,10 +64,12 @@ class AnswerError(ValueError):
 
 
 def reference_tables(knowledge: Graph) -> Tables:
-    """Read the unit table and the question answer types from the knowledge graph."""
+    """Read the unit table, the question answer types and the declared codes from the knowledge graph."""
     rows: Any = knowledge.query(resources.query_text("ingest/question-types.rq"))
     types = {str(row.linkId): str(row.answerType).rsplit("#", 1)[1] for row in rows}
-    return Tables(units=_unit_table(knowledge), answer_types=types)
+    codes: Any = knowledge.query(resources.query_text("ingest/declared-codes.rq"))
+    return Tables(units=_unit_table(knowledge), answer_types=types,
+                  declared_codes=frozenset(row.code for row in codes))
 
 
 def _unit_table(knowledge: Graph) -> UnitTable:

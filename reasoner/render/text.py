@@ -1,5 +1,7 @@
-"""The text output of ``necessity determine``: one row per claim line, then the documentation still
-missing or to report, the warnings, and the line that a licensed reviewer decides.
+"""The text output of ``necessity determine``: one row per claim line; each line in detail (the
+deciding recommendations and rules, the criteria that decide them with their facts, the
+citations); then the documentation still missing or to report, the warnings, and the line that a
+licensed reviewer decides.
 """
 
 from __future__ import annotations
@@ -53,7 +55,11 @@ def _unconfirmed(d: Determination) -> bool:
 
 
 def _deciding(d: Determination) -> list[str]:
-    lines = [f"deciding: {c.label} [{c.role}: {c.state}]" for c in _deciding_sources(d)]
+    lines = []
+    for source in _deciding_sources(d):
+        lines.append(f"deciding: {source.label} [{source.role}: {source.state}]")
+        lines += [f"  {c.state}: {c.label}" + (f" ({'; '.join(c.facts)})" if c.facts else "")
+                  for c in d.criteria if c.of == source.id and c.state == source.state and not c.exception]
     lines += [f"cites: {citation}" for citation in d.citations]
     return lines
 
