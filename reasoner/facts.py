@@ -111,9 +111,9 @@ def _shown_instant(instant: datetime) -> str:
 def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request, tables: Tables) -> None:
     for index, drug in enumerate(request.drugs):
         route = f"route SNOMED CT {drug.route}" if drug.route else "no route"
-        known = () if tables.declares(RXN[drug.rxnorm]) else (NEC.UnclassifiedDrug,)
+        unclassified = () if tables.declares(RXN[drug.rxnorm]) else (NEC.UnclassifiedDrug,)
         _add_fact(graph, patient, NEC.hasDrugExposure, REQ[f"drug/{index}"],
-                  (NEC.DrugExposure, RXN[drug.rxnorm], *known),
+                  (NEC.DrugExposure, RXN[drug.rxnorm], *unclassified),
                   drug.source, f"RxNorm {drug.rxnorm} {drug.display or ''}, {route}, {drug.status}",
                   ((NEC.status, Literal(drug.status)),
                    (NEC.route, SCT[drug.route] if drug.route else NEC.RouteNotGiven)))

@@ -13,6 +13,9 @@ from reasoner.pipeline import ClaimReview, Review
 from reasoner.render import REVIEWER_NOTICE
 
 WIDTH = 80
+_NO_FACT = {"met": "nothing in the request says otherwise",
+            "refuted": "none in the request, which lists them all",
+            "unknown": "nothing in the request decides it"}
 
 
 def render_text(review: Review) -> str:
@@ -58,7 +61,7 @@ def _deciding(d: Determination) -> list[str]:
     lines = []
     for source in _deciding_sources(d):
         lines.append(f"deciding: {source.label} [{source.role}: {source.state}]")
-        lines += [f"  {c.state}: {c.label}" + (f" ({'; '.join(c.facts)})" if c.facts else "")
+        lines += [f"  {c.state}: {c.label} ({'; '.join(c.facts) or _NO_FACT[c.state]})"
                   for c in d.criteria if c.of == source.id and c.state == source.state and not c.exception]
     lines += [f"cites: {citation}" for citation in d.citations]
     return lines
