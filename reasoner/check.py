@@ -44,7 +44,7 @@ def check_knowledge(root: Path | None = None) -> list[Problem]:
 
 def knowledge_counts(root: Path | None = None) -> dict[str, int]:
     """How many recommendations, rules, criteria, citations, codes and ICD-10-CM classes the knowledge holds."""
-    graph = build_knowledge(root).graph
+    graph = build_knowledge(root or resources.data_root()).graph
     kinds = {"recommendations": "nec:Recommendation", "coding rules": "nec:CodingRule",
              "indication requirements": "nec:IndicationRequirement", "checks": "nec:Check",
              "criteria": "nec:Criterion", "citations": "nec:Citation", "guidelines": "nec:Guideline"}

@@ -27,14 +27,14 @@ class KnowledgeBase:
     version: str
 
 
-@cache
 def load_knowledge() -> KnowledgeBase:
     """Parse ontology/ and kg/, add the compiled axioms, and return the knowledge base (cached per process)."""
-    return build_knowledge()
+    return build_knowledge(resources.data_root())
 
 
-def build_knowledge(root: Path | None = None) -> KnowledgeBase:
-    """Parse the ontology and knowledge files under ``root`` (default: the installed ones) and compile them."""
+@cache
+def build_knowledge(root: Path) -> KnowledgeBase:
+    """Parse the ontology and knowledge files under ``root`` and compile them (cached per folder and process)."""
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
     digest = hashlib.sha256()

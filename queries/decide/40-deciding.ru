@@ -1,8 +1,8 @@
 # Marks the outcomes a line's status rests on (nec:deciding true): for justified, the met supporting
 # recommendations; for not-justified, the met opposing ones, the refuted indication requirements,
-# the refuted supporting ones when none is met or open, and the primary an add-on follows; for needs-info, the supporting
-# recommendations met or open, the rules left unknown, the indications refuted or unknown and the
-# primary an add-on follows; for coding-error, the refuted coding rules.
+# the refuted supporting ones when none is met or open, and the primary an add-on follows; for
+# needs-info, the supporting recommendations met or open, the rules left unknown, the indications
+# refuted or unknown and the primary an add-on follows; for coding-error, the refuted coding rules.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
