@@ -85,9 +85,14 @@ class Determination:
 
 def decide(closed: Graph) -> list[Determination]:
     """Run the decision updates on ``closed`` (in place) and return one Determination per claim line."""
+    apply_decision(closed)
+    return read_determinations(closed)
+
+
+def apply_decision(closed: Graph) -> None:
+    """Run the decision updates of ``queries/decide/`` on ``closed``, in place and in order."""
     for name in resources.query_names("decide", ".ru"):
         closed.update(resources.query_text(name))
-    return read_determinations(closed)
 
 
 def read_determinations(graph: Graph) -> list[Determination]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rdflib import Graph
+
 from reasoner import hierarchy
-from reasoner.determine import Determination, decide
+from reasoner.determine import Determination, apply_decision, decide
 from reasoner.engines import reference
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
@@ -55,11 +57,31 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
 
 def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, tables: Tables) -> ClaimReview:
     """Build one claim's facts, check them against the patient shapes, infer and decide."""
-    facts = claim_facts(request, claim, tables)
-    check_patient_graph(facts, request.path)
-    closed = reference.infer(knowledge.graph, facts)
+    closed = _closed_graph(request, claim, knowledge, tables)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)))
+
+
+def decided_graph(path: str | Path, claim_id: str | None = None) -> Graph:
+    """The graph one claim of the request at ``path`` is decided on: the knowledge, the claim's facts,
+    everything inferred, and the decision (assessments, outcomes, statuses, warnings). ``claim_id``
+    picks the claim; it may be left out when the request has one."""
+    request = read_request(path)
+    claims = _chosen_claims(request, claim_id)
+    if len(claims) > 1:
+        known = ", ".join(c.id for c in claims)
+        raise InputError(request.path, "Claim", "id",
+                         f"the request has several claims ({known}): pick one with --claim")
+    knowledge = load_knowledge()
+    closed = _closed_graph(request, claims[0], knowledge, reference_tables(knowledge.graph))
+    apply_decision(closed)
+    return closed
+
+
+def _closed_graph(request: Request, claim: Claim, knowledge: KnowledgeBase, tables: Tables) -> Graph:
+    facts = claim_facts(request, claim, tables)
+    check_patient_graph(facts, request.path)
+    return reference.infer(knowledge.graph, facts)
 
 
 def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:
