@@ -68,7 +68,7 @@ def decided_graph(path: str | Path, claim_id: str | None = None) -> Graph:
     picks the claim; it may be left out when the request has one."""
     request = read_request(path)
     claims = _chosen_claims(request, claim_id)
-    if len(claims) > 1:
+    if claims[1:]:
         known = ", ".join(c.id for c in claims)
         raise InputError(request.path, "Claim", "id",
                          f"the request has several claims ({known}): pick one with --claim")
