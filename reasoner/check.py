@@ -61,7 +61,7 @@ def _count(graph: Graph, pattern: str) -> int:
 
 def _query_problems(root: Path) -> list[Problem]:
     problems = []
-    for path in sorted((root / "queries").rglob("*.r[qu]")):
+    for path in resources.query_files(root):
         text = path.read_text(encoding="utf-8")
         if not text.startswith("# "):
             problems.append(Problem(str(path.relative_to(root)),

@@ -37,14 +37,22 @@ def build_knowledge(root: Path) -> KnowledgeBase:
     """Parse the ontology and knowledge files under ``root`` and compile them (cached per folder and process)."""
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
-    digest = hashlib.sha256()
     for path in resources.knowledge_files(root):
-        data = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + data)
         try:
-            graph.parse(data=data, format="turtle", publicID=path.as_uri())
+            graph.parse(data=path.read_bytes(), format="turtle", publicID=path.as_uri())
         except Exception as exc:  # rdflib raises many types for bad Turtle
             raise KnowledgeError(f"{path}: not valid Turtle: {exc}") from exc
     for name in resources.query_names("compile", ".rq", root):
         graph += graph.query(resources.query_text(name, root)).graph or Graph()
-    return KnowledgeBase(graph=graph, version=digest.hexdigest()[:12])
+    return KnowledgeBase(graph=graph, version=_version(root))
+
+
+def _version(root: Path) -> str:
+    """A hash of everything a determination depends on: the Turtle files, the ICD-10-CM hierarchy and
+    the queries."""
+    digest = hashlib.sha256()
+    files = [*resources.knowledge_files(root), resources.code_hierarchy_file(root),
+             *resources.query_files(root)]
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]

@@ -54,6 +54,11 @@ def query_names(folder: str, suffix: str, root: Path | None = None) -> list[str]
     return sorted(str(p.relative_to(base)) for p in (base / folder).glob(f"*{suffix}"))
 
 
+def query_files(root: Path | None = None) -> list[Path]:
+    """Every SPARQL file under queries/ (``.rq`` queries and ``.ru`` updates), sorted."""
+    return sorted(((root or data_root()) / "queries").rglob("*.r[qu]"))
+
+
 def _existing(path: Path) -> Path:
     if not path.is_file():
         raise KnowledgeError(f"missing data file {path}")

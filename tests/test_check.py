@@ -102,3 +102,18 @@ def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):
     assert failed.exit_code == 1
     assert "rec:aabb-2015-r2: a recommendation needs its strength (or that none is stated)" in failed.stdout
     assert "1 problem(s)" in failed.stderr
+
+
+def test_an_unchanged_copy_has_the_same_version(copy):
+    from reasoner.knowledge import build_knowledge, load_knowledge
+
+    assert build_knowledge(copy).version == load_knowledge().version
+
+
+@pytest.mark.parametrize("relative", ["queries/decide/30-status.ru", "kg/codes/icd10cm.ttl.gz"])
+def test_the_version_changes_with_queries_and_the_hierarchy(copy, relative):
+    from reasoner.knowledge import build_knowledge, load_knowledge
+
+    path = copy / relative
+    path.write_bytes(path.read_bytes() + b"\n")
+    assert build_knowledge(copy).version != load_knowledge().version
