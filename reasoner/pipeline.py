@@ -62,8 +62,8 @@ def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, table
                        service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)))
 
 
-def decided_graph(path: str | Path, claim_id: str | None = None) -> Graph:
-    """The graph one claim of the request at ``path`` is decided on: the knowledge, the claim's facts,
+def decided_graph(path: str | Path, claim_id: str | None = None) -> tuple[Claim, Graph]:
+    """The claim and the graph it is decided on: the knowledge, the claim's facts,
     everything inferred, and the decision (assessments, outcomes, statuses, warnings). ``claim_id``
     picks the claim; it may be left out when the request has one."""
     request = read_request(path)
@@ -75,7 +75,7 @@ def decided_graph(path: str | Path, claim_id: str | None = None) -> Graph:
     knowledge = load_knowledge()
     closed = _closed_graph(request, claims[0], knowledge, reference_tables(knowledge.graph))
     apply_decision(closed)
-    return closed
+    return claims[0], closed
 
 
 def _closed_graph(request: Request, claim: Claim, knowledge: KnowledgeBase, tables: Tables) -> Graph:

@@ -65,7 +65,7 @@ def query_source(file: str) -> str:
 def run_query(text: str, request: str | None = None, claim_id: str | None = None) -> QueryResult:
     """Run a SELECT, ASK or CONSTRUCT query over the knowledge base, or over the decided graph of a claim."""
     prepared = _prepare(text)
-    graph = decided_graph(request, claim_id) if request else load_knowledge().graph
+    graph = decided_graph(request, claim_id)[1] if request else load_knowledge().graph
     result: Any = graph.query(prepared)
     if result.type == "ASK":
         return QueryResult(columns=(), rows=(), boolean=bool(result.askAnswer))

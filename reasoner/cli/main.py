@@ -9,6 +9,7 @@ import click
 from reasoner import __version__
 from reasoner.cli.check import check
 from reasoner.cli.determine import determine
+from reasoner.cli.explain import explain
 from reasoner.cli.query import query
 from reasoner.errors import NecessityError
 
@@ -36,3 +37,4 @@ def cli() -> None:
 cli.add_command(determine)
 cli.add_command(check)
 cli.add_command(query)
+cli.add_command(explain)

@@ -1,0 +1,56 @@
+"""The proof of one claim line (``necessity explain``): its determination, read from the decided
+graph by the queries of ``queries/determination/``, and the smallest set of facts that would
+change a status other than justified (``queries/explain/what-would-change.rq``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reasoner import resources
+from reasoner.determine import Determination, read_determinations
+from reasoner.errors import InputError
+from reasoner.knowledge import load_knowledge
+from reasoner.pipeline import decided_graph
+
+
+@dataclass(frozen=True)
+class Change:
+    """A criterion that is not met and would change the status if the facts met it."""
+
+    source: str
+    criterion: str
+    label: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One claim line's determination and what would change it."""
+
+    request: str
+    claim_id: str
+    knowledge_version: str
+    determination: Determination
+    changes: tuple[Change, ...]
+
+
+def explain(path: str | Path, code: str, claim_id: str | None = None) -> list[Explanation]:
+    """Explain every line billed with ``code`` on the claim of the request at ``path``."""
+    claim, graph = decided_graph(path, claim_id)
+    lines = [d for d in read_determinations(graph) if d.code == code]
+    if not lines:
+        billed = ", ".join(sorted({line.code for line in claim.lines}))
+        raise InputError(str(path), claim.source, "item.productOrService", f"no line billed with {code} ({billed})")
+    curie = graph.namespace_manager.normalizeUri
+    rows: Any = graph.query(resources.query_text("explain/what-would-change.rq"))
+    changes: dict[int, list[Change]] = {}
+    for row in rows:
+        change = Change(source=curie(row.source), criterion=curie(row.criterion), label=str(row.label),
+                        state=str(row.state))
+        changes.setdefault(int(row.sequence), []).append(change)
+    version = load_knowledge().version
+    return [Explanation(request=str(path), claim_id=claim.id, knowledge_version=version, determination=d,
+                        changes=tuple(changes.get(d.sequence, ()))) for d in lines]
