@@ -16,10 +16,11 @@ RXN = Namespace(BASE + "code/rxnorm/")
 SCT = Namespace(BASE + "code/sct/")
 DOC = Namespace(BASE + "kg/documentation/")
 UNIT = Namespace(BASE + "code/ucum/")
+VIEW = Namespace(BASE + "view#")
 
 PREFIXES: dict[str, Namespace] = {
     "nec": NEC, "req": REQ, "cpt": CPT, "hcpcs": HCPCS, "icd": ICD, "loinc": LOINC,
-    "rxn": RXN, "sct": SCT, "doc": DOC,
+    "rxn": RXN, "sct": SCT, "doc": DOC, "view": VIEW,
     "rec": Namespace(BASE + "kg/recommendation/"), "crit": Namespace(BASE + "kg/criterion/"),
     "gl": Namespace(BASE + "kg/guideline/"), "cite": Namespace(BASE + "kg/citation/"),
     "rule": Namespace(BASE + "kg/rule/"), "conflict": Namespace(BASE + "kg/conflict/"),

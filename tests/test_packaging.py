@@ -1,4 +1,5 @@
-"""The wheel carries ontology/, kg/ and queries/ as package data, where reasoner.resources finds them."""
+"""The wheel carries ontology/, kg/ and queries/ as package data, where reasoner.resources finds them,
+and the browser code of the HTML export."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ def test_wheel_carries_the_data_folders(tmp_path):
                     str(tmp_path), str(ROOT)], check=True, capture_output=True)
     wheel = next(tmp_path.glob("necessity-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for path in ("ontology/necessity.ttl", "ontology/shapes/patient.ttl", "kg/codes/cpt.ttl",
-                 "queries/decide/30-status.ru", "queries/determination/lines.rq"):
+    for path in ("ontology/necessity.ttl", "ontology/view.ttl", "ontology/shapes/patient.ttl", "kg/codes/cpt.ttl",
+                 "queries/decide/30-status.ru", "queries/determination/lines.rq",
+                 "queries/export/proof/10-lines.rq"):
         assert f"reasoner/_data/{path}" in names, path
     assert "reasoner/resources.py" in names and "reasoner/py.typed" in names
+    # the offline HTML export inlines these: they must travel with the package
+    assert {"reasoner/render/vendor/cytoscape.min.js", "reasoner/render/vendor/cytoscape.LICENSE",
+            "reasoner/render/templates/graph.html"} <= names

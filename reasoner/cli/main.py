@@ -10,7 +10,9 @@ from reasoner import __version__
 from reasoner.cli.check import check
 from reasoner.cli.determine import determine
 from reasoner.cli.explain import explain
+from reasoner.cli.export import export
 from reasoner.cli.query import query
+from reasoner.cli.serve import serve
 from reasoner.errors import NecessityError
 
 
@@ -38,3 +40,5 @@ cli.add_command(determine)
 cli.add_command(check)
 cli.add_command(query)
 cli.add_command(explain)
+cli.add_command(export)
+cli.add_command(serve)

@@ -1,0 +1,58 @@
+"""``necessity export``: the knowledge base, or a request's proof, as a graph file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from reasoner.cli.options import claim_option
+from reasoner.export import knowledge_view, proof_view
+from reasoner.render.graph import FORMATS, render_graph
+
+
+@click.command()
+@click.argument("request", required=False, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), required=True,
+              help="graphml (yEd, Gephi, Cytoscape), dot, svg (needs Graphviz), cytoscape (Cytoscape.js JSON), "
+                   "html (one offline page), turtle or nquads.")
+@click.option("--code", default=None, metavar="CODE",
+              help="Only the lines billed with CODE (with REQUEST), or what bears on CODE (without).")
+@claim_option
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="The file to write ('-' for standard output).")
+def export(request: str | None, output_format: str, code: str | None, claim_id: str | None, output: str) -> None:
+    """Export the knowledge base, or with REQUEST the proof of its claim lines (each line, the
+    recommendations and rules considered, their criteria and facts, guidelines and citations; the
+    proof path highlighted), as a graph file.
+
+    Example: necessity export examples/seed-aml-port.json --code 36561 --format html -o proof.html
+    """
+    view = proof_view(request, code, claim_id) if request else knowledge_view(code)
+    content = render_graph(view, output_format)
+    if output == "-":
+        sys.stdout.buffer.write(content)
+        return
+    _write_whole(Path(output), content)
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    """Write the file whole or not at all: to a temporary file beside it, then renamed."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

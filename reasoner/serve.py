@@ -1,0 +1,123 @@
+"""A read-only SPARQL 1.1 Protocol endpoint (``necessity serve``) over the knowledge base, the
+ICD-10-CM hierarchy and, optionally, one request's decided graph.
+
+necessity writes no HTTP server: it fills an Oxigraph store in a temporary folder and runs
+Oxigraph's own server on it (``oxigraph serve-read-only``, from the PyPI package ``oxigraph``),
+which answers SPARQL 1.1 Protocol queries at ``/query``, refuses updates, cuts off a query after
+``--timeout`` seconds, and serves a YASGUI page at ``/`` from its own files (nothing is fetched from
+the network). Each part is a named graph, and the default graph is their union.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal
+
+from reasoner.errors import NecessityError
+from reasoner.hierarchy import load_hierarchy
+from reasoner.knowledge import load_knowledge
+from reasoner.pipeline import decided_graph
+from reasoner.vocab import BASE
+
+KNOWLEDGE_GRAPH = BASE + "graph/knowledge"
+HIERARCHY_GRAPH = BASE + "graph/icd10cm"
+REQUEST_GRAPH = BASE + "graph/request"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the server listens and what it serves: each named graph and its triple count."""
+
+    host: str
+    port: int
+    graphs: tuple[tuple[str, int], ...]
+
+    @property
+    def url(self) -> str:
+        """The base URL (the YASGUI page); queries go to ``url + "query"``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+
+def fill_store(location: Path, request: str | None = None, claim_id: str | None = None) -> tuple[tuple[str, int], ...]:
+    """Write the knowledge base, the ICD-10-CM hierarchy and (with ``request``) the request's facts,
+    inferences and decision, each in its named graph, into an Oxigraph store at ``location``."""
+    knowledge = load_knowledge().graph
+    store = ox.Store(str(location))
+    counts = [(KNOWLEDGE_GRAPH, _load(store, knowledge, KNOWLEDGE_GRAPH))]
+    hierarchy = ox.NamedNode(HIERARCHY_GRAPH)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, hierarchy)
+                      for q in load_hierarchy().store.quads_for_pattern(None, None, None))
+    counts.append((HIERARCHY_GRAPH, len(list(store.quads_for_pattern(None, None, None, hierarchy)))))
+    if request:
+        decided = decided_graph(request, claim_id)[1]
+        counts.append((REQUEST_GRAPH, _load(store, decided - knowledge, REQUEST_GRAPH)))
+    store.flush()
+    del store
+    return tuple(counts)
+
+
+def _load(store: ox.Store, graph: Graph, name: str) -> int:
+    """Load the triples of ``graph`` that are RDF (OWL 2 RL closure also derives some with a literal
+    subject, which RDF has no syntax for) into the named graph ``name``."""
+    valid = Graph()
+    valid += (triple for triple in graph if not isinstance(triple[0], Literal))
+    store.bulk_load(valid.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                    to_graph=ox.NamedNode(name))
+    return len(valid)
+
+
+def server_command(location: Path, host: str, port: int, timeout: int) -> list[str]:
+    """The command that serves the store at ``location`` read-only."""
+    return [_oxigraph(), "serve-read-only", "--location", str(location), "--bind", f"{_bind_host(host)}:{port}",
+            "--union-default-graph", "--timeout-s", str(timeout)]
+
+
+def serve(request: str | None, claim_id: str | None, host: str, port: int, timeout: int,
+          ready: Callable[[Endpoint], None]) -> None:
+    """Fill a temporary store, tell ``ready`` where it is served, and serve it until interrupted."""
+    with tempfile.TemporaryDirectory(prefix="necessity-serve-") as folder:
+        location = Path(folder) / "store"
+        graphs = fill_store(location, request, claim_id)
+        process = subprocess.Popen(server_command(location, host, port, timeout), preexec_fn=_stop_with_parent)
+        try:
+            ready(Endpoint(host=host, port=port, graphs=graphs))
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait(timeout=30)
+            return
+        if code != 0:
+            raise NecessityError(f"the SPARQL server stopped with exit code {code} (is port {port} in use?)")
+
+
+def _stop_with_parent() -> None:
+    """In the server's process, before it starts (Linux): ask for SIGTERM when necessity dies, even by
+    SIGKILL, so that no server outlives it."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _oxigraph() -> str:
+    beside = Path(sysconfig.get_path("scripts")) / "oxigraph"
+    found = str(beside) if beside.is_file() else shutil.which("oxigraph")
+    if found is None:
+        raise NecessityError("the 'oxigraph' server program is missing: pip install 'oxigraph>=0.5,<0.6'")
+    return found
+
+
+def _bind_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,171 @@
+"""`necessity serve`: a read-only SPARQL 1.1 Protocol endpoint on loopback (Oxigraph's server), tested
+with real HTTP requests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reasoner.serve import server_command
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = str(ROOT / "examples" / "seed-aml-port.json")
+PREFIXES = "PREFIX nec: <https://necessity.example/ns#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+LINE_STATUSES = PREFIXES + "SELECT ?code ?status WHERE { ?line nec:codeNotation ?code ; nec:decisionStatus ?status }"
+
+
+class Server:
+    """A running ``necessity serve`` process and its base URL."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str) -> None:
+        self.process, self.url = process, url
+
+    def request(self, path: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """Send a GET (or, with data, a POST) and return the status and the body."""
+        call = urllib.request.Request(self.url + path, data=data, headers=headers or {})
+        try:
+            with urllib.request.urlopen(call, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(tmp: Path, *args: str) -> Server:
+    port = _free_port()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    process = subprocess.Popen([sys.executable, "-m", "reasoner", "serve", *args, "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    server = Server(process, f"http://127.0.0.1:{port}/")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            if server.request("")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError("serve did not answer within 300 s")
+
+
+def _stop(server: Server) -> int:
+    server.process.send_signal(signal.SIGTERM)
+    return server.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def seed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server over the knowledge base and the seed request, with a 2-second query time limit."""
+    server = _start(tmp_path_factory.mktemp("serve"), SEED, "--timeout", "2")
+    yield server
+    _stop(server)
+
+
+def test_get_with_json_results_reads_the_seed_decision(seed_server):
+    query = urllib.parse.urlencode({"query": LINE_STATUSES})
+    status, body = seed_server.request(f"query?{query}", headers={"Accept": "application/sparql-results+json"})
+    assert status == 200
+    rows = {b["code"]["value"]: b["status"]["value"] for b in json.loads(body)["results"]["bindings"]}
+    assert len(rows) == 15
+    assert (rows["36561"], rows["P9037"], rows["85007"], rows["85610"]) == \
+        ("justified", "not-justified", "coding-error", "needs-info")
+
+
+def test_post_form_with_csv_results_reads_the_knowledge_base(seed_server):
+    query = PREFIXES + "SELECT ?rec ?label WHERE { ?rec a nec:Recommendation ; rdfs:label ?label } ORDER BY ?rec"
+    status, body = seed_server.request("query", data=urllib.parse.urlencode({"query": query}).encode(),
+                                       headers={"Accept": "text/csv",
+                                                "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert len(rows) == 16
+    assert "https://necessity.example/kg/recommendation/esmo-2015-port-for-iv-therapy" in {r["rec"] for r in rows}
+
+
+def test_post_a_query_body_asks_the_icd10cm_hierarchy(seed_server):
+    ask = (PREFIXES + "ASK { <https://necessity.example/code/icd10cm/C92.00> rdfs:subClassOf+ "
+           "<https://necessity.example/code/icd10cm/block-C81-C96> }")
+    status, body = seed_server.request("query", data=ask.encode(),
+                                       headers={"Content-Type": "application/sparql-query",
+                                                "Accept": "application/sparql-results+json"})
+    assert status == 200 and json.loads(body)["boolean"] is True
+
+
+def test_updates_are_refused_and_change_nothing(seed_server):
+    update = "INSERT DATA { <urn:x> <urn:y> <urn:z> }"
+    status, body = seed_server.request("update", data=update.encode(),
+                                       headers={"Content-Type": "application/sparql-update"})
+    assert status == 403 and b"read-only" in body
+    status, _ = seed_server.request("query", data=urllib.parse.urlencode({"update": update}).encode(),
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 400
+    ask = urllib.parse.urlencode({"query": "ASK { <urn:x> ?p ?o }"})
+    status, body = seed_server.request(f"query?{ask}", headers={"Accept": "application/sparql-results+json"})
+    assert status == 200 and json.loads(body)["boolean"] is False
+
+
+def test_an_expensive_query_is_cut_off(seed_server):
+    query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"})
+    started = time.monotonic()
+    _, body = seed_server.request(f"query?{query}", headers={"Accept": "text/csv"})
+    assert time.monotonic() - started < 30
+    assert b"cancelled" in body
+
+
+def test_the_yasgui_page_is_served_from_the_server_itself(seed_server):
+    status, body = seed_server.request("")
+    assert status == 200 and b"yasgui" in body.lower()
+    page = body.decode()
+    assert "https://" not in page.split("<body")[0]  # no script or stylesheet from elsewhere
+    status, script = seed_server.request("yasgui.min.js")
+    assert status == 200 and len(script) > 100_000
+
+
+def test_loopback_by_default_and_sigterm_stops_everything(tmp_path):
+    assert "127.0.0.1:7878" in server_command(tmp_path, "127.0.0.1", 7878, 30)
+    server = _start(tmp_path)
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+    stderr_lines: list[str] = []
+    outside = _outside_address()
+    if outside:
+        with pytest.raises(OSError), socket.create_connection((outside, port), timeout=5):
+            pass
+    assert _stop(server) == 0
+    if server.process.stderr:
+        stderr_lines = server.process.stderr.read().decode().splitlines()
+    assert any("serving read-only SPARQL at http://127.0.0.1:" in line for line in stderr_lines)
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    assert list(tmp_path.glob("necessity-serve-*")) == []  # the temporary store is removed
+
+
+def _outside_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
