@@ -26,8 +26,6 @@ from reasoner.knowledge import load_knowledge
 from reasoner.pipeline import decided_graph
 from reasoner.vocab import VIEW, bind_prefixes
 
-_ROOT_KINDS = ("claim line", "billing code")
-
 
 @dataclass(frozen=True)
 class ExportView:
@@ -49,7 +47,7 @@ def knowledge_view(code: str | None = None) -> ExportView:
     title = "necessity knowledge base" + (f": billing code {code}" if code else "")
     view = _view("knowledge", rdf, code, title, knowledge.version)
     if code and not view.graph:
-        raise NecessityError(f"no billing code {code} in the knowledge base")
+        raise NecessityError(f"--code {code}: no billing code {code} in the knowledge base")
     return view
 
 
@@ -79,7 +77,7 @@ def _construct(source: Graph, folder: str) -> Graph:
 def _view(name: str, rdf: Graph, code: str | None, title: str, version: str) -> ExportView:
     graph = property_graph(rdf)
     if code:
-        kept = _reach(graph, [n for n, data in graph.nodes(data=True) if data.get("code") == code])
+        kept = _reach(graph, [n for n, data in graph.nodes(data=True) if data.get("root") and data.get("code") == code])
         graph = _ordered(graph.subgraph(kept))
         rdf = _select(rdf, {n for n in kept})
     _mark_proof(graph)
@@ -141,14 +139,14 @@ def _one(values: set[str | bool]) -> str | bool:
 
 
 def _reach(graph: nx.DiGraph, roots: list[str]) -> set[str]:
-    """The roots and every node they reach, without passing through another line or code."""
+    """The roots and every node they reach, without passing through another root (a line or a code)."""
     seen, stack = set(roots), list(roots)
     while stack:
         node = stack.pop()
         for successor in graph.successors(node):
             if successor not in seen:
                 seen.add(successor)
-                if graph.nodes[successor]["kind"] not in _ROOT_KINDS:
+                if not _is_root(graph, successor):
                     stack.append(successor)
     return seen
 
@@ -176,9 +174,7 @@ def _mark_proof(graph: nx.DiGraph) -> None:
     """Mark the proof path of every line: the line, its deciding outcomes and all they reach."""
     nx.set_node_attributes(graph, False, "proof")
     nx.set_edge_attributes(graph, False, "proof")
-    for line, data in graph.nodes(data=True):
-        if data["kind"] != "claim line":
-            continue
+    for line in [node for node in graph if _is_root(graph, node)]:
         for outcome in graph.successors(line):
             if graph.nodes[outcome].get("decides") is True:
                 graph.nodes[line]["proof"] = True
@@ -186,10 +182,14 @@ def _mark_proof(graph: nx.DiGraph) -> None:
                 _mark_reach(graph, outcome)
 
 
+def _is_root(graph: nx.DiGraph, node: str) -> bool:
+    return graph.nodes[node].get("root") is True
+
+
 def _mark_reach(graph: nx.DiGraph, start: str) -> None:
     reached = _reach(graph, [start])
     for node in reached:
         graph.nodes[node]["proof"] = True
     for start_node, end in graph.edges:
-        if start_node in reached and end in reached and graph.nodes[start_node]["kind"] not in _ROOT_KINDS:
+        if start_node in reached and end in reached and not _is_root(graph, start_node):
             graph.edges[start_node, end]["proof"] = True

@@ -13,10 +13,12 @@ from __future__ import annotations
 import ctypes
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,54 +56,77 @@ class Endpoint:
 
 def fill_store(location: Path, request: str | None = None, claim_id: str | None = None) -> tuple[tuple[str, int], ...]:
     """Write the knowledge base, the ICD-10-CM hierarchy and (with ``request``) the request's facts,
-    inferences and decision, each in its named graph, into an Oxigraph store at ``location``."""
+    inferences and decision, each in its named graph, into an Oxigraph store at ``location``.
+
+    The knowledge and the request's graph go in one load, so that a blank node of the knowledge
+    (an OWL restriction, a list) is the same node in both."""
     knowledge = load_knowledge().graph
+    parts = [(KNOWLEDGE_GRAPH, _rdf_triples(knowledge))]
+    if request:
+        parts.append((REQUEST_GRAPH, _rdf_triples(decided_graph(request, claim_id)[1] - knowledge)))
     store = ox.Store(str(location))
-    counts = [(KNOWLEDGE_GRAPH, _load(store, knowledge, KNOWLEDGE_GRAPH))]
+    store.bulk_load("".join(_quads(graph, name) for name, graph in parts).encode("utf-8"),
+                    format=ox.RdfFormat.N_QUADS)
     hierarchy = ox.NamedNode(HIERARCHY_GRAPH)
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, hierarchy)
                       for q in load_hierarchy().store.quads_for_pattern(None, None, None))
-    counts.append((HIERARCHY_GRAPH, len(list(store.quads_for_pattern(None, None, None, hierarchy)))))
-    if request:
-        decided = decided_graph(request, claim_id)[1]
-        counts.append((REQUEST_GRAPH, _load(store, decided - knowledge, REQUEST_GRAPH)))
     store.flush()
+    counts = {name: len(graph) for name, graph in parts}
+    counts[HIERARCHY_GRAPH] = sum(1 for _ in store.quads_for_pattern(None, None, None, hierarchy))
     del store
-    return tuple(counts)
+    return tuple((name, counts[name]) for name in (KNOWLEDGE_GRAPH, HIERARCHY_GRAPH, REQUEST_GRAPH) if name in counts)
 
 
-def _load(store: ox.Store, graph: Graph, name: str) -> int:
-    """Load the triples of ``graph`` that are RDF (OWL 2 RL closure also derives some with a literal
-    subject, which RDF has no syntax for) into the named graph ``name``."""
+def _rdf_triples(graph: Graph) -> Graph:
+    """The triples of ``graph`` that are RDF: OWL 2 RL closure also derives some with a literal
+    subject, which RDF has no syntax for."""
     valid = Graph()
     valid += (triple for triple in graph if not isinstance(triple[0], Literal))
-    store.bulk_load(valid.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                    to_graph=ox.NamedNode(name))
-    return len(valid)
+    return valid
 
 
-def server_command(location: Path, host: str, port: int, timeout: int) -> list[str]:
-    """The command that serves the store at ``location`` read-only."""
-    return [_oxigraph(), "serve-read-only", "--location", str(location), "--bind", f"{_bind_host(host)}:{port}",
+def _quads(graph: Graph, name: str) -> str:
+    """``graph`` as N-Quads lines in the named graph ``name``."""
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "".join(f"{line.rstrip().removesuffix('.').rstrip()} <{name}> .\n" for line in lines if line.strip())
+
+
+def server_command(program: str, location: Path, host: str, port: int, timeout: int) -> list[str]:
+    """The command that runs Oxigraph's server (``program``) on the store at ``location``, read-only."""
+    return [program, "serve-read-only", "--location", str(location), "--bind", f"{_bind_host(host)}:{port}",
             "--union-default-graph", "--timeout-s", str(timeout)]
 
 
 def serve(request: str | None, claim_id: str | None, host: str, port: int, timeout: int,
           ready: Callable[[Endpoint], None]) -> None:
-    """Fill a temporary store, tell ``ready`` where it is served, and serve it until interrupted."""
+    """Fill a temporary store, serve it, tell ``ready`` once the server listens, and serve until
+    interrupted (KeyboardInterrupt) or until the server stops."""
+    program = _oxigraph()
     with tempfile.TemporaryDirectory(prefix="necessity-serve-") as folder:
         location = Path(folder) / "store"
         graphs = fill_store(location, request, claim_id)
-        process = subprocess.Popen(server_command(location, host, port, timeout), preexec_fn=_stop_with_parent)
+        process = subprocess.Popen(server_command(program, location, host, port, timeout),
+                                   preexec_fn=_stop_with_parent)
         try:
-            ready(Endpoint(host=host, port=port, graphs=graphs))
+            if _wait_until_listening(process, host, port):
+                ready(Endpoint(host=host, port=port, graphs=graphs))
             code = process.wait()
         except KeyboardInterrupt:
             process.terminate()
             process.wait(timeout=30)
             return
-        if code != 0:
-            raise NecessityError(f"the SPARQL server stopped with exit code {code} (is port {port} in use?)")
+        raise NecessityError(f"the SPARQL server stopped with exit code {code} (is port {port} in use?)")
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int) -> bool:
+    """Wait until the server accepts connections (True), or has exited (False)."""
+    while process.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _stop_with_parent() -> None:
@@ -112,6 +137,7 @@ def _stop_with_parent() -> None:
 
 
 def _oxigraph() -> str:
+    """The path of the ``oxigraph`` program: beside this Python's scripts, or on PATH."""
     beside = Path(sysconfig.get_path("scripts")) / "oxigraph"
     found = str(beside) if beside.is_file() else shutil.which("oxigraph")
     if found is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from reasoner.cli.options import claim_option
+from reasoner.errors import NecessityError
 from reasoner.export import knowledge_view, proof_view
 from reasoner.render.graph import FORMATS, render_graph
 
@@ -31,6 +32,8 @@ def export(request: str | None, output_format: str, code: str | None, claim_id: 
 
     Example: necessity export examples/seed-aml-port.json --code 36561 --format html -o proof.html
     """
+    if claim_id and not request:
+        raise NecessityError("--claim picks a claim of a REQUEST: give the request too")
     view = proof_view(request, code, claim_id) if request else knowledge_view(code)
     content = render_graph(view, output_format)
     if output == "-":
@@ -41,12 +44,18 @@ def export(request: str | None, output_format: str, code: str | None, claim_id: 
 
 def _write_whole(path: Path, content: bytes) -> None:
     """Write the file whole or not at all: to a temporary file beside it, then renamed."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise NecessityError(f"{path}: cannot write the export ({exc.strerror})") from exc
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise NecessityError(f"{path}: cannot write the export ({exc.strerror})") from exc
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

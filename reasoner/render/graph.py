@@ -75,7 +75,7 @@ def render_dot(graph: nx.DiGraph) -> str:
         border = STATE_COLORS.get(str(data.get("state", data.get("status", ""))), "#666666")
         width = 3 if data["proof"] else 1
         rows.append(f"  {_dot_quote(node)} [label={_dot_quote(_wrapped(data['label']))}, "
-                    f'fillcolor="{KIND_COLORS.get(data["kind"], KIND_COLORS["other"])}", color="{border}", '
+                    f'fillcolor="{_color(data["kind"])}", color="{border}", '
                     f"penwidth={width}, tooltip={_dot_quote(data['kind'])}];")
     for start, end, data in graph.edges(data=True):
         style = f', color="{PROOF_COLOR}", penwidth=2.5' if data["proof"] else ""
@@ -89,8 +89,11 @@ def render_svg(graph: nx.DiGraph) -> str:
     if dot is None:
         raise GraphvizMissing("SVG needs Graphviz's 'dot' program, which is not installed (Debian: "
                               "apt install graphviz); --format dot, html or graphml need nothing more")
-    done = subprocess.run([dot, "-Tsvg"], input=render_dot(graph).encode("utf-8"), capture_output=True,
-                          check=False, timeout=300)
+    try:
+        done = subprocess.run([dot, "-Tsvg"], input=render_dot(graph).encode("utf-8"), capture_output=True,
+                              check=False, timeout=300)
+    except subprocess.TimeoutExpired as exc:
+        raise NecessityError("Graphviz dot did not finish the SVG within 300 s: use --format dot or html") from exc
     if done.returncode != 0:
         raise NecessityError(f"Graphviz dot failed: {done.stderr.decode('utf-8', 'replace').strip()}")
     return done.stdout.decode("utf-8")
@@ -109,10 +112,10 @@ def render_html(graph: nx.DiGraph) -> str:
     elements = nx.cytoscape_data(graph)["elements"]
     for node in elements["nodes"]:
         node["data"]["label"] = _breakable(node["data"]["label"])
-        node["data"]["color"] = KIND_COLORS.get(node["data"]["kind"], KIND_COLORS["other"])
+        node["data"]["color"] = _color(node["data"]["kind"])
         state = str(node["data"].get("state", node["data"].get("status", "")))
         node["data"]["border"] = STATE_COLORS.get(state, "#666666")
-    legend = "".join(f'<span class="kind"><i style="background:{KIND_COLORS[kind]}"></i>{html.escape(kind)}</span>'
+    legend = "".join(f'<span class="kind"><i style="background:{_color(kind)}"></i>{html.escape(kind)}</span>'
                      for kind in sorted({data["kind"] for _, data in graph.nodes(data=True)}))
     return Template(_TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=html.escape(graph.graph["title"]), notice=html.escape(graph.graph["notice"]),
@@ -133,6 +136,10 @@ def render_rdf(view: ExportView, output_format: str) -> str:
     for triple in view.rdf:
         named.add(triple)
     return header + "".join(sorted(dataset.serialize(format="nquads").splitlines(keepends=True)))
+
+
+def _color(kind: str) -> str:
+    return KIND_COLORS.get(kind, KIND_COLORS["other"])
 
 
 def _breakable(label: str) -> str:

@@ -162,20 +162,41 @@ def test_the_whole_knowledge_base_has_every_recommendation(tmp_path, run_cli):
     assert kinds.count("guideline conflict") == 3 and "other" not in kinds
 
 
-def test_the_same_export_is_byte_identical_across_hash_seeds(tmp_path):
+def test_seed_proof_as_graphml_from_the_command_line(run_cli, tmp_path):
+    out = tmp_path / "seed.graphml"
+    result = run_cli("export", SEED, "--format", "graphml", "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    graph = nx.read_graphml(out)
+    lines = {data["label"] for _, data in graph.nodes(data=True) if data["kind"] == "claim line"}
+    assert len(lines) == 15 and {"line 3 36561: justified", "line 4 J0690: not-justified",
+                                 "line 8 85007: coding-error", "line 10 85610: needs-info"} <= lines
+    assert graph.nodes["rec:cdc-2011-no-routine-antimicrobial-prophylaxis"]["proof"] is True
+
+
+@pytest.mark.parametrize("view", [(), (str(ROOT / "examples" / "age-4-port.json"),)], ids=["knowledge", "proof"])
+def test_the_same_export_is_byte_identical_across_hash_seeds(tmp_path, view):
     outputs = []
     for seed in ("1", "2"):
-        out = tmp_path / f"kb-{seed}.dot"
+        out = tmp_path / f"export-{seed}.graphml"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-m", "reasoner", "export", "--format", "dot", "-o", str(out)],
+        subprocess.run([sys.executable, "-m", "reasoner", "export", *view, "--format", "graphml", "-o", str(out)],
                        env=env, check=True, capture_output=True, timeout=300)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
 
 
+def test_an_output_that_cannot_be_written_is_a_clear_error(run_cli, tmp_path):
+    out = tmp_path / "missing-folder" / "kb.dot"
+    result = run_cli("export", "--format", "dot", "-o", str(out))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{out}: cannot write the export (No such file or directory)" in result.stderr
+    result = run_cli("export", "--claim", "c1", "--format", "dot", "-o", str(tmp_path / "kb.dot"))
+    assert result.exit_code == 2 and "--claim picks a claim of a REQUEST" in result.stderr
+
+
 def test_unknown_codes_are_errors(run_cli, tmp_path):
     result = run_cli("export", "--code", "99999", "--format", "dot", "-o", str(tmp_path / "x.dot"))
-    assert result.exit_code == 2 and "no billing code 99999 in the knowledge base" in result.stderr
+    assert result.exit_code == 2 and "--code 99999: no billing code 99999 in the knowledge base" in result.stderr
     result = run_cli("export", SEED, "--code", "99999", "--format", "dot", "-o", str(tmp_path / "x.dot"))
     assert result.exit_code == 2 and "Claim/claim-11: item.productOrService: no line billed with 99999" in result.stderr
     assert list(tmp_path.iterdir()) == []
