@@ -39,6 +39,7 @@ class Review:
     knowledge_version: str
     claims: tuple[ClaimReview, ...]
     notes: tuple[str, ...]
+    patient_id: str = ""
 
 
 def review(path: str | Path, claim_id: str | None = None) -> Review:
@@ -52,6 +53,7 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
         knowledge_version=knowledge.version,
         claims=tuple(review_claim(request, claim, knowledge, tables) for claim in claims),
         notes=request.notes + _unknown_code_notes(request, tables),
+        patient_id=request.patient.id,
     )
 
 

@@ -6,6 +6,7 @@ import click
 
 from reasoner.cli.options import claim_option, format_option, request_argument
 from reasoner.pipeline import review
+from reasoner.render.fhir import render_fhir
 from reasoner.render.json import render_json
 from reasoner.render.text import render_text
 
@@ -17,9 +18,11 @@ from reasoner.render.text import render_text
 def determine(request: str, claim_id: str | None, output_format: str) -> None:
     """Decide whether each claim line of REQUEST is medically necessary, and show why.
 
-    REQUEST is a FHIR R4 Bundle (.json) or the same facts in Turtle (.ttl).
+    REQUEST is a FHIR R4 Bundle (.json) or the same facts in Turtle (.ttl). --format fhir writes a
+    FHIR R4 Bundle with one ClaimResponse per Claim (Da Vinci PAS review actions).
 
     Example: necessity determine examples/seed-aml-port.json --format json
     """
     result = review(request, claim_id)
-    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    renderers = {"json": render_json, "fhir": render_fhir, "text": render_text}
+    click.echo(renderers[output_format](result), nl=False)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -12,6 +10,7 @@ import click
 from reasoner.cli.options import claim_option
 from reasoner.errors import NecessityError
 from reasoner.export import knowledge_view, proof_view
+from reasoner.files import write_whole
 from reasoner.render.graph import FORMATS, render_graph
 
 
@@ -39,29 +38,4 @@ def export(request: str | None, output_format: str, code: str | None, claim_id: 
     if output == "-":
         sys.stdout.buffer.write(content)
         return
-    _write_whole(Path(output), content)
-
-
-def _write_whole(path: Path, content: bytes) -> None:
-    """Write the file whole or not at all: to a temporary file beside it, then renamed."""
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise NecessityError(f"{path}: cannot write the export ({exc.strerror})") from exc
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise NecessityError(f"{path}: cannot write the export ({exc.strerror})") from exc
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_whole(Path(output), content)

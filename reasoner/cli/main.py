@@ -12,6 +12,8 @@ from reasoner.cli.determine import determine
 from reasoner.cli.explain import explain
 from reasoner.cli.export import export
 from reasoner.cli.query import query
+from reasoner.cli.questionnaire import questionnaire
+from reasoner.cli.report import report
 from reasoner.cli.serve import serve
 from reasoner.errors import NecessityError
 
@@ -42,3 +44,5 @@ cli.add_command(query)
 cli.add_command(explain)
 cli.add_command(export)
 cli.add_command(serve)
+cli.add_command(questionnaire)
+cli.add_command(report)

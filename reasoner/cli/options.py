@@ -6,5 +6,5 @@ import click
 
 request_argument = click.argument("request", type=click.Path(dir_okay=False, path_type=str))
 claim_option = click.option("--claim", "claim_id", default=None, metavar="ID", help="Review only this Claim (its id).")
-format_option = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+format_option = click.option("--format", "output_format", type=click.Choice(["text", "json", "fhir"]), default="text",
                              show_default=True, help="Output format.")

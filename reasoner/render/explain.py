@@ -10,6 +10,7 @@ from typing import Any
 from reasoner.determine import Considered, Criterion
 from reasoner.explain import Explanation
 from reasoner.render import REVIEWER_NOTICE
+from reasoner.render.proof import mermaid_flowchart, proof_criteria, proof_sources
 
 WIDTH = 80
 
@@ -24,12 +25,11 @@ def render_explanations(explanations: list[Explanation], output_format: str) -> 
 
 
 def _sources(e: Explanation) -> list[Considered]:
-    d = e.determination
-    return sorted((*d.recommendations, *d.rules), key=lambda c: (not c.deciding, c.kind, c.id))
+    return proof_sources(e.determination)
 
 
 def _criteria(e: Explanation, source: Considered) -> list[Criterion]:
-    return [c for c in e.determination.criteria if c.of == source.id]
+    return proof_criteria(e.determination, source)
 
 
 def _text(e: Explanation) -> str:
@@ -88,26 +88,4 @@ def _json(e: Explanation) -> dict[str, Any]:
 
 
 def _mermaid(e: Explanation) -> str:
-    d = e.determination
-    rows = ["flowchart LR", f'  L["{_quote(f"line {d.sequence} {d.code}: {d.status}")}"]:::line']
-    for i, source in enumerate(_sources(e)):
-        rows.append(f'  S{i}["{_quote(source.label)}"]:::{_state_class(source.state)}')
-        rows.append(f"  L -->|{'decides' if source.deciding else _quote(source.role)}| S{i}")
-        for j, criterion in enumerate(_criteria(e, source)):
-            rows.append(f'  S{i}C{j}["{_quote(criterion.label)}"]:::{_state_class(criterion.state)}')
-            rows.append(f"  S{i} -->|{criterion.state}| S{i}C{j}")
-        if source.guideline:
-            rows.append(f'  S{i}G["{_quote(source.guideline)}"]:::source')
-            rows.append(f"  S{i} -.-> S{i}G")
-    rows += ["  classDef line fill:#eef,stroke:#336", "  classDef met fill:#dfd,stroke:#363",
-             "  classDef refuted fill:#fdd,stroke:#933", "  classDef unknown fill:#ffd,stroke:#993",
-             "  classDef other fill:#eee,stroke:#666", "  classDef source fill:#fff,stroke:#666"]
-    return "\n".join(rows) + "\n"
-
-
-def _state_class(state: str) -> str:
-    return state if state in ("met", "refuted", "unknown") else "other"
-
-
-def _quote(text: str) -> str:
-    return text.replace('"', "#quot;").replace("|", "#124;")
+    return mermaid_flowchart(e.determination)

@@ -189,7 +189,7 @@ def test_an_output_that_cannot_be_written_is_a_clear_error(run_cli, tmp_path):
     out = tmp_path / "missing-folder" / "kb.dot"
     result = run_cli("export", "--format", "dot", "-o", str(out))
     assert result.exit_code == 2 and result.stdout == ""
-    assert f"{out}: cannot write the export (No such file or directory)" in result.stderr
+    assert f"{out}: cannot write the file (No such file or directory)" in result.stderr
     result = run_cli("export", "--claim", "c1", "--format", "dot", "-o", str(tmp_path / "kb.dot"))
     assert result.exit_code == 2 and "--claim picks a claim of a REQUEST" in result.stderr
 

@@ -1,0 +1,33 @@
+"""``necessity report``: a review report for a nurse or a medical director."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reasoner.cli.options import claim_option, request_argument
+from reasoner.errors import NecessityError
+from reasoner.files import write_whole
+from reasoner.render.report import render_report
+from reasoner.report import review_report
+
+FORMATS = {".md": "md", ".html": "html", ".htm": "html"}
+
+
+@click.command()
+@request_argument
+@claim_option
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="The report to write: FILE.md (Markdown) or FILE.html (one offline page).")
+def report(request: str, claim_id: str | None, output: str) -> None:
+    """Write a review report of REQUEST: the patient summary, a table of claim lines with status,
+    deciding recommendation and sources, the documentation still missing, the warnings, a proof
+    picture per line, the knowledge base version and the reviewer line.
+
+    Example: necessity report examples/seed-aml-port.json -o seed-report.html
+    """
+    path = Path(output)
+    if path.suffix.lower() not in FORMATS:
+        raise NecessityError(f"{output}: the report is written as .md or .html")
+    write_whole(path, render_report(review_report(request, claim_id), FORMATS[path.suffix.lower()]).encode("utf-8"))

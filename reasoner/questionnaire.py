@@ -1,0 +1,52 @@
+"""The documentation a claim line billed with a code needs (``necessity questionnaire``): the
+questions the knowledge's criteria ask (``queries/questionnaire/questions.rq``), each with the
+QuestionnaireResponse linkId that ``determine`` reads back, its answer type, and what asks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reasoner import resources
+from reasoner.errors import NecessityError
+from reasoner.knowledge import load_knowledge
+
+
+@dataclass(frozen=True)
+class Question:
+    """One documentation question: its linkId, text, FHIR answer type, and the criteria that ask it."""
+
+    link_id: str
+    text: str
+    answer_type: str
+    asked_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentationNeeds:
+    """A billing code, our description of it, and the questions its lines may need answered."""
+
+    code: str
+    description: str
+    questions: tuple[Question, ...]
+
+
+def documentation_needs(code: str) -> DocumentationNeeds:
+    """The questions a line billed with ``code`` may need answered; an error for a code the
+    knowledge base does not declare."""
+    graph = load_knowledge().graph
+    codes: Any = graph.query(resources.query_text("questionnaire/billing-codes.rq"))
+    descriptions = {str(row.code): str(row.description or "") for row in codes}
+    if code not in descriptions:
+        raise NecessityError(f"{code}: not a billing code of the knowledge base "
+                             f"(known: {', '.join(sorted(descriptions))})")
+    rows: Any = graph.query(resources.query_text("questionnaire/questions.rq"))
+    asked: dict[str, list[Any]] = {}
+    for row in rows:
+        if str(row.code) == code:
+            asked.setdefault(str(row.linkId), []).append(row)
+    questions = tuple(Question(link_id=link_id, text=str(found[0].text), answer_type=str(found[0].type),
+                               asked_by=tuple(sorted({f"{r.sourceLabel}: {r.criterionLabel}" for r in found})))
+                      for link_id, found in sorted(asked.items()))
+    return DocumentationNeeds(code=code, description=descriptions[code], questions=questions)

@@ -1,0 +1,107 @@
+"""The FHIR output of ``necessity determine --format fhir``: a FHIR R4 Bundle (type collection) with
+one ClaimResponse per reviewed Claim, validated with ``fhir.resources`` (R4B models) before it is
+written.
+
+Each claim line is one ``item`` (by ``itemSequence``) whose adjudication carries the decision in the
+Da Vinci PAS review-action extension, as an X12 306 code (codes only: X12's code texts are X12's),
+and points to ``processNote`` entries that say the status, what decided it and its sources in plain
+words. The knowledge base version and the reviewer notice are notes too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from reasoner.determine import Determination
+from reasoner.errors import NecessityError
+from reasoner.pipeline import ClaimReview, Review
+from reasoner.render import REVIEWER_NOTICE
+
+REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
+REVIEW_ACTION_CODE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewActionCode"
+X12_306 = "https://codesystem.x12.org/005010/306"
+ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+
+# Status -> X12 306 review action code. A1: certified in total; A3: not certified; A4: pended.
+# no-policy is A4 (pended), not A3: necessity has no policy for the code, so it has no ground to
+# refuse it; the line goes to a person, as a line that needs information does.
+REVIEW_ACTIONS = {"justified": "A1", "not-justified": "A3", "coding-error": "A3", "needs-info": "A4",
+                  "no-policy": "A4"}
+
+
+def render_fhir(review: Review) -> str:
+    """The review as a FHIR R4 Bundle of ClaimResponses (JSON), validated before it is returned."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"urn:necessity:claimresponse:{claim.claim_id}",
+                   "resource": claim_response(review, claim)} for claim in review.claims],
+    }
+    try:
+        Bundle.model_validate(bundle)
+    except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in this module, said plainly
+        raise NecessityError(f"the ClaimResponse necessity built is not valid FHIR R4: {exc}") from exc
+    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+
+
+def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:
+    """One Claim's ClaimResponse: outcome complete, one item per line, the reasons as process notes."""
+    notes: list[str] = []
+    items = [_item(line, notes) for line in claim.determinations]
+    notes.append(f"Knowledge base version {review.knowledge_version} (necessity). {REVIEWER_NOTICE}")
+    response: dict[str, Any] = {
+        "resourceType": "ClaimResponse",
+        "id": f"{claim.claim_id}-review",
+        "status": "active",
+        "type": _claim_type(claim.claim_type),
+        "use": claim.use,
+        "patient": {"reference": f"Patient/{review.patient_id}"},
+        "created": claim.service_date,
+        "insurer": {"display": "necessity decision support (not an insurer's decision)"},
+        "request": {"reference": f"Claim/{claim.claim_id}"},
+        "outcome": "complete",
+        "disposition": "Reviewed by necessity, decision support: a licensed reviewer decides.",
+        "item": items,
+        "processNote": [{"number": i, "type": "display", "text": text} for i, text in enumerate(notes, start=1)],
+    }
+    if not items:
+        del response["item"]
+    return response
+
+
+def _item(line: Determination, notes: list[str]) -> dict[str, Any]:
+    notes.append(_reason(line))
+    action = {"url": REVIEW_ACTION, "extension": [
+        {"url": REVIEW_ACTION_CODE,
+         "valueCodeableConcept": {"coding": [{"system": X12_306, "code": REVIEW_ACTIONS[line.status]}]}}]}
+    return {
+        "itemSequence": line.sequence,
+        "noteNumber": [len(notes)],
+        "adjudication": [{"extension": [action],
+                          "category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]}}],
+    }
+
+
+def _reason(line: Determination) -> str:
+    deciding = [c for c in (*line.recommendations, *line.rules) if c.deciding]
+    parts = [f"Line {line.sequence}, {line.code}: {line.status}."]
+    if deciding:
+        parts.append("Decided by " + "; ".join(f"{c.label} ({c.role}, {c.state})" for c in deciding) + ".")
+    missing = [d.label for d in line.documentation if d.state != "met"]
+    if missing:
+        parts.append("Documentation not shown: " + "; ".join(missing) + ".")
+    if line.warnings:
+        parts.append("Warnings: " + "; ".join(f"{w.kind}: {w.message}" for w in line.warnings))
+    if line.citations:
+        parts.append("Sources: " + " | ".join(line.citations))
+    return " ".join(parts)
+
+
+def _claim_type(claim_type: str | None) -> dict[str, Any]:
+    if claim_type is None:
+        return {"text": "not stated on the claim"}
+    return {"coding": [{"system": CLAIM_TYPE, "code": claim_type}]}

@@ -1,0 +1,59 @@
+"""``necessity questionnaire`` output: a FHIR R4 Questionnaire (validated with ``fhir.resources``
+R4B) whose item linkIds are the QuestionnaireResponse linkIds ``determine`` reads, or text."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from fhir.resources.R4B.questionnaire import Questionnaire
+
+from reasoner.errors import NecessityError
+from reasoner.questionnaire import DocumentationNeeds
+from reasoner.render import REVIEWER_LINE
+from reasoner.vocab import BASE
+
+WIDTH = 80
+
+
+def render_questionnaire(needs: DocumentationNeeds, output_format: str) -> str:
+    """Render the documentation a code needs as ``fhir`` (a Questionnaire, JSON) or ``text``."""
+    if output_format == "fhir":
+        return json.dumps(questionnaire_resource(needs), indent=2, ensure_ascii=False) + "\n"
+    return _text(needs)
+
+
+def questionnaire_resource(needs: DocumentationNeeds) -> dict[str, Any]:
+    """The Questionnaire: one item per question, with the linkId, text and answer type."""
+    resource: dict[str, Any] = {
+        "resourceType": "Questionnaire",
+        "id": f"necessity-documentation-{needs.code}",
+        "url": f"{BASE}questionnaire/{needs.code}",
+        "name": f"NecessityDocumentation{needs.code}",
+        "title": f"Documentation for {needs.code}: {needs.description}",
+        "status": "active",
+        "subjectType": ["Patient"],
+        "description": f"What a claim line billed with {needs.code} may need documented, as the necessity "
+                       f"knowledge base asks it. {REVIEWER_LINE}",
+        "item": [{"linkId": q.link_id, "text": q.text, "type": q.answer_type} for q in needs.questions],
+    }
+    if not needs.questions:
+        del resource["item"]
+    try:
+        Questionnaire.model_validate(resource)
+    except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in this module, said plainly
+        raise NecessityError(f"the Questionnaire necessity built is not valid FHIR R4: {exc}") from exc
+    return resource
+
+
+def _text(needs: DocumentationNeeds) -> str:
+    rows = [textwrap.fill(f"{needs.code}: {needs.description}", WIDTH)]
+    if not needs.questions:
+        rows.append("No documentation answer is asked for this code by the knowledge base.")
+    for q in needs.questions:
+        rows.append(textwrap.fill(f"- {q.link_id} ({q.answer_type}): {q.text}", WIDTH, subsequent_indent="  "))
+        rows += [textwrap.fill(a, WIDTH, initial_indent="    asked by ", subsequent_indent="      ")
+                 for a in q.asked_by]
+    rows.append(textwrap.fill(REVIEWER_LINE, WIDTH))
+    return "\n".join(rows) + "\n"
