@@ -30,7 +30,7 @@ def claim_facts(request: Request, claim: Claim, tables: Tables) -> Graph:
     _add_patient(graph, patient, request, claim.service_date)
     for index, condition in enumerate((*request.conditions, *claim.diagnoses)):
         _add_condition(graph, patient, index, condition)
-    for index, lab in enumerate(_latest_labs(request.labs, claim.service_date)):
+    for index, lab in enumerate(latest_labs(request.labs, claim.service_date)):
         _add_lab(graph, patient, index, lab, tables.units, request.path)
     _add_drugs_services_answers(graph, patient, request, tables)
     _add_claim(graph, patient, request, claim, tables)
@@ -76,7 +76,7 @@ def _add_condition(graph: Graph, patient: URIRef, index: int, condition: Conditi
               f"ICD-10-CM {condition.code} {name}", ((NEC.codeNotation, Literal(condition.code)),))
 
 
-def _latest_labs(labs: tuple[LabFact, ...], service_date: date) -> list[LabFact]:
+def latest_labs(labs: tuple[LabFact, ...], service_date: date) -> list[LabFact]:
     """The latest result of each analyte on or before the date of service (ties: the later source id)."""
     latest: dict[str, LabFact] = {}
     for lab in sorted(labs, key=lambda lab: (lab.effective, lab.source)):

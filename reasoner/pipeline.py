@@ -29,6 +29,9 @@ class ClaimReview:
     claim_type: str | None
     service_date: str
     determinations: tuple[Determination, ...]
+    created: str | None = None
+    reference: str | None = None
+    patient_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,6 @@ class Review:
     knowledge_version: str
     claims: tuple[ClaimReview, ...]
     notes: tuple[str, ...]
-    patient_id: str = ""
 
 
 def review(path: str | Path, claim_id: str | None = None) -> Review:
@@ -53,7 +55,6 @@ def review(path: str | Path, claim_id: str | None = None) -> Review:
         knowledge_version=knowledge.version,
         claims=tuple(review_claim(request, claim, knowledge, tables) for claim in claims),
         notes=request.notes + _unknown_code_notes(request, tables),
-        patient_id=request.patient.id,
     )
 
 
@@ -61,7 +62,9 @@ def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, table
     """Build one claim's facts, check them against the patient shapes, infer and decide."""
     closed = _closed_graph(request, claim, knowledge, tables)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
-                       service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)))
+                       service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)),
+                       created=claim.created.isoformat() if claim.created else None, reference=claim.reference,
+                       patient_reference=claim.patient_reference)
 
 
 def decided_graph(path: str | Path, claim_id: str | None = None) -> tuple[Claim, Graph]:

@@ -15,12 +15,14 @@ from reasoner.knowledge import load_knowledge
 
 @dataclass(frozen=True)
 class Question:
-    """One documentation question: its linkId, text, FHIR answer type, and the criteria that ask it."""
+    """One documentation question: its linkId, text, FHIR answer type, the criteria that ask it, and
+    the answers the criteria name (for a question answered with text)."""
 
     link_id: str
     text: str
     answer_type: str
     asked_by: tuple[str, ...]
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,12 @@ def documentation_needs(code: str) -> DocumentationNeeds:
     for row in rows:
         if str(row.code) == code:
             asked.setdefault(str(row.linkId), []).append(row)
+    named: Any = graph.query(resources.query_text("questionnaire/answer-options.rq"))
+    options: dict[str, list[str]] = {}
+    for row in named:
+        options.setdefault(str(row.linkId), []).append(str(row.option))
     questions = tuple(Question(link_id=link_id, text=str(found[0].text), answer_type=str(found[0].type),
-                               asked_by=tuple(sorted({f"{r.sourceLabel}: {r.criterionLabel}" for r in found})))
+                               asked_by=tuple(sorted({f"{r.sourceLabel}: {r.criterionLabel}" for r in found})),
+                               options=tuple(options.get(link_id, ())))
                       for link_id, found in sorted(asked.items()))
     return DocumentationNeeds(code=code, description=descriptions[code], questions=questions)

@@ -13,8 +13,9 @@ from pathlib import Path
 from rdflib import RDFS, Graph, URIRef
 
 from reasoner import hierarchy
+from reasoner.facts import latest_labs
 from reasoner.ingest import read_request
-from reasoner.ingest.model import LabFact, Request
+from reasoner.ingest.model import Claim, LabFact, Request
 from reasoner.knowledge import load_knowledge
 from reasoner.pipeline import Review, review
 from reasoner.vocab import LOINC, RXN, SCT
@@ -41,26 +42,29 @@ class ReviewReport:
 
 
 def review_report(path: str | Path, claim_id: str | None = None) -> ReviewReport:
-    """Review the request at ``path`` and summarize its patient."""
-    request = read_request(path)
+    """Review the request at ``path`` (or only its claim ``claim_id``) and summarize its patient as of
+    the earliest date of service of the claims reviewed."""
     result = review(path, claim_id)
-    first_service = min((c.service_date for c in request.claims), default=None)
-    return ReviewReport(review=result, summary=patient_summary(request, first_service))
+    request = read_request(path)
+    claims = tuple(c for c in request.claims if claim_id in (None, c.id))
+    return ReviewReport(review=result, summary=patient_summary(request, claims))
 
 
-def patient_summary(request: Request, service_date: date | None) -> PatientSummary:
-    """The patient's age on ``service_date``, diagnoses, latest labs, drugs, services and answers."""
+def patient_summary(request: Request, claims: tuple[Claim, ...]) -> PatientSummary:
+    """The patient's age on the earliest date of service of ``claims``, the diagnoses of the patient and
+    of those claims, the latest result of each lab on or before that date, drugs, services, answers."""
     names = load_knowledge().graph
     patient = request.patient
+    service_date = min(c.service_date for c in claims)
     age = f", {_age(patient.birth_date, service_date)} years old on {service_date.isoformat()}" \
-        if patient.birth_date and service_date else ""
+        if patient.birth_date else ""
     born = patient.birth_date.isoformat() if patient.birth_date else "birth date not given"
-    diagnoses = {c.code: c.source for c in (*request.conditions, *(d for cl in request.claims for d in cl.diagnoses))}
+    diagnoses = {c.code: c.source for c in (*request.conditions, *(d for cl in claims for d in cl.diagnoses))}
     return PatientSummary(
         patient=f"{patient.source}: {patient.gender or 'gender not given'}, born {born}{age}",
         diagnoses=tuple(f"{code} {hierarchy.description(code) or '(not a code of ICD-10-CM)'} ({source})"
                         for code, source in sorted(diagnoses.items())),
-        labs=tuple(_lab(lab, names) for lab in _latest_labs(request.labs)),
+        labs=tuple(_lab(lab, names) for lab in latest_labs(request.labs, service_date)),
         drugs=tuple(f"{_name(names, RXN[d.rxnorm], d.display)} (RxNorm {d.rxnorm}), route "
                     f"{_name(names, SCT[d.route], d.route) if d.route else 'not given'}, {d.status} ({d.source})"
                     for d in request.drugs),
@@ -72,13 +76,6 @@ def patient_summary(request: Request, service_date: date | None) -> PatientSumma
 
 def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def _latest_labs(labs: tuple[LabFact, ...]) -> list[LabFact]:
-    latest: dict[str, LabFact] = {}
-    for lab in sorted(labs, key=lambda lab: lab.effective):
-        latest[lab.loinc] = lab
-    return [latest[code] for code in sorted(latest)]
 
 
 def _lab(lab: LabFact, names: Graph) -> str:

@@ -26,6 +26,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the one-line summary each corpus test recorded (``corpus-summary``), also under xdist."""
+    lines = sorted({value for reports in terminalreporter.stats.values() for report in reports
+                    for key, value in getattr(report, "user_properties", []) if key == "corpus-summary"})
+    if lines:
+        terminalreporter.section("Synthea corpus: one line per bundle")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

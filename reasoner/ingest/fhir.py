@@ -241,7 +241,9 @@ def _claim(where: str, resource: _Resource, patient: _Resource) -> model.Claim:
     notes = tuple(f"{line.source}: code {line.code!r} has no code system: no policy can match it"
                   for line in lines if not line.system)
     return model.Claim(id=claim.id or resource.label, use=claim.use, type=_code_of(claim.type, CLAIM_TYPE),
-                       service_date=service_date, diagnoses=diagnoses, lines=lines, source=resource.label, notes=notes)
+                       service_date=service_date, diagnoses=diagnoses, lines=lines, source=resource.label, notes=notes,
+                       created=_day(claim.created), reference=resource.keys[0] if resource.keys else None,
+                       patient_reference=reference)
 
 
 def _check_sequences(where: str, label: str, lines: tuple[model.ClaimLine, ...]) -> None:

@@ -97,6 +97,9 @@ class Claim:
     lines: tuple[ClaimLine, ...]
     source: str
     notes: tuple[str, ...] = ()
+    created: date | None = None
+    reference: str | None = None
+    patient_reference: str | None = None
 
 
 @dataclass(frozen=True)

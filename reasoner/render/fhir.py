@@ -11,6 +11,7 @@ words. The knowledge base version and the reviewer notice are notes too.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -31,6 +32,8 @@ CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 # refuse it; the line goes to a person, as a line that needs information does.
 REVIEW_ACTIONS = {"justified": "A1", "not-justified": "A3", "coding-error": "A3", "needs-info": "A4",
                   "no-policy": "A4"}
+CLAIM_TYPES = ("institutional", "oral", "pharmacy", "professional", "vision")  # the HL7 claim-type codes
+NO_POLICY = "The knowledge base has no policy for this code: a person reviews the line."
 
 
 def render_fhir(review: Review) -> str:
@@ -38,7 +41,7 @@ def render_fhir(review: Review) -> str:
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [{"fullUrl": f"urn:necessity:claimresponse:{claim.claim_id}",
+        "entry": [{"fullUrl": f"urn:necessity:claimresponse:{_fhir_id(claim.claim_id)}",
                    "resource": claim_response(review, claim)} for claim in review.claims],
     }
     try:
@@ -51,18 +54,19 @@ def render_fhir(review: Review) -> str:
 def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:
     """One Claim's ClaimResponse: outcome complete, one item per line, the reasons as process notes."""
     notes: list[str] = []
-    items = [_item(line, notes) for line in claim.determinations]
+    items = [_item(line, notes, claim.use) for line in claim.determinations]
     notes.append(f"Knowledge base version {review.knowledge_version} (necessity). {REVIEWER_NOTICE}")
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
-        "id": f"{claim.claim_id}-review",
+        "id": f"{_fhir_id(claim.claim_id)}-review",
         "status": "active",
         "type": _claim_type(claim.claim_type),
         "use": claim.use,
-        "patient": {"reference": f"Patient/{review.patient_id}"},
-        "created": claim.service_date,
+        "patient": {"reference": claim.patient_reference} if claim.patient_reference
+        else {"display": "the patient of the request"},
+        "created": claim.created or claim.service_date,
         "insurer": {"display": "necessity decision support (not an insurer's decision)"},
-        "request": {"reference": f"Claim/{claim.claim_id}"},
+        "request": {"reference": claim.reference} if claim.reference else {"display": f"claim {claim.claim_id}"},
         "outcome": "complete",
         "disposition": "Reviewed by necessity, decision support: a licensed reviewer decides.",
         "item": items,
@@ -73,8 +77,8 @@ def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:
     return response
 
 
-def _item(line: Determination, notes: list[str]) -> dict[str, Any]:
-    notes.append(_reason(line))
+def _item(line: Determination, notes: list[str], use: str) -> dict[str, Any]:
+    notes.append(_reason(line, use))
     action = {"url": REVIEW_ACTION, "extension": [
         {"url": REVIEW_ACTION_CODE,
          "valueCodeableConcept": {"coding": [{"system": X12_306, "code": REVIEW_ACTIONS[line.status]}]}}]}
@@ -86,14 +90,17 @@ def _item(line: Determination, notes: list[str]) -> dict[str, Any]:
     }
 
 
-def _reason(line: Determination) -> str:
+def _reason(line: Determination, use: str) -> str:
     deciding = [c for c in (*line.recommendations, *line.rules) if c.deciding]
     parts = [f"Line {line.sequence}, {line.code}: {line.status}."]
+    if line.status == "no-policy":
+        parts.append(NO_POLICY)
     if deciding:
         parts.append("Decided by " + "; ".join(f"{c.label} ({c.role}, {c.state})" for c in deciding) + ".")
     missing = [d.label for d in line.documentation if d.state != "met"]
     if missing:
-        parts.append("Documentation not shown: " + "; ".join(missing) + ".")
+        heading = "Documentation not shown" if use == "claim" else "Documentation to report"
+        parts.append(f"{heading}: " + "; ".join(missing) + ".")
     if line.warnings:
         parts.append("Warnings: " + "; ".join(f"{w.kind}: {w.message}" for w in line.warnings))
     if line.citations:
@@ -102,6 +109,11 @@ def _reason(line: Determination) -> str:
 
 
 def _claim_type(claim_type: str | None) -> dict[str, Any]:
-    if claim_type is None:
-        return {"text": "not stated on the claim"}
+    if claim_type not in CLAIM_TYPES:
+        return {"text": claim_type or "not stated on the claim"}
     return {"coding": [{"system": CLAIM_TYPE, "code": claim_type}]}
+
+
+def _fhir_id(text: str) -> str:
+    """``text`` made a valid FHIR id: letters, digits, '-' and '.', at most 57 characters (a suffix follows)."""
+    return re.sub(r"[^A-Za-z0-9.-]", "-", text)[:57] or "claim"

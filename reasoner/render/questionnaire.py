@@ -10,7 +10,7 @@ from typing import Any
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 from reasoner.errors import NecessityError
-from reasoner.questionnaire import DocumentationNeeds
+from reasoner.questionnaire import DocumentationNeeds, Question
 from reasoner.render import REVIEWER_LINE
 from reasoner.vocab import BASE
 
@@ -36,7 +36,7 @@ def questionnaire_resource(needs: DocumentationNeeds) -> dict[str, Any]:
         "subjectType": ["Patient"],
         "description": f"What a claim line billed with {needs.code} may need documented, as the necessity "
                        f"knowledge base asks it. {REVIEWER_LINE}",
-        "item": [{"linkId": q.link_id, "text": q.text, "type": q.answer_type} for q in needs.questions],
+        "item": [_item(q) for q in needs.questions],
     }
     if not needs.questions:
         del resource["item"]
@@ -47,12 +47,21 @@ def questionnaire_resource(needs: DocumentationNeeds) -> dict[str, Any]:
     return resource
 
 
+def _item(question: Question) -> dict[str, Any]:
+    item: dict[str, Any] = {"linkId": question.link_id, "text": question.text, "type": question.answer_type}
+    if question.options:
+        item["answerOption"] = [{"valueString": option} for option in question.options]
+    return item
+
+
 def _text(needs: DocumentationNeeds) -> str:
     rows = [textwrap.fill(f"{needs.code}: {needs.description}", WIDTH)]
     if not needs.questions:
         rows.append("No documentation answer is asked for this code by the knowledge base.")
     for q in needs.questions:
-        rows.append(textwrap.fill(f"- {q.link_id} ({q.answer_type}): {q.text}", WIDTH, subsequent_indent="  "))
+        answers = f" [{' | '.join(q.options)}]" if q.options else ""
+        rows.append(textwrap.fill(f"- {q.link_id} ({q.answer_type}{answers}): {q.text}", WIDTH,
+                                  subsequent_indent="  "))
         rows += [textwrap.fill(a, WIDTH, initial_indent="    asked by ", subsequent_indent="      ")
                  for a in q.asked_by]
     rows.append(textwrap.fill(REVIEWER_LINE, WIDTH))

@@ -43,6 +43,7 @@ def test_the_seed_claim_response_carries_one_review_action_per_line(run_cli):
     [response] = _responses(run_cli, SEED)
     assert (response["outcome"], response["use"], response["request"]["reference"]) == \
         ("complete", "preauthorization", "Claim/claim-11")
+    assert (response["patient"]["reference"], response["created"]) == ("urn:uuid:seed-aml-port-patient-0", "2026-11-20")
     assert response["type"]["coding"][0]["code"] == "institutional"
     items = response["item"]
     assert [item["itemSequence"] for item in items] == list(range(1, 16))
@@ -55,6 +56,8 @@ def test_the_seed_claim_response_carries_one_review_action_per_line(run_cli):
     assert j0690.startswith("Line 4, J0690: not-justified. Decided by ")
     assert "CDC/HICPAC 2011" in j0690 and "doi:10.1093/cid/cir257" in j0690
     assert any("a licensed reviewer decides" in text and "Knowledge base version" in text for text in notes.values())
+    # a prior authorization: the procedure's documentation is to report, not missing
+    assert "Documentation to report: 76937 documentation: permanent image recorded" in notes[items[0]["noteNumber"][0]]
 
 
 def test_a_code_without_policy_is_pended(run_cli, tmp_path):
@@ -64,4 +67,15 @@ def test_a_code_without_policy_is_pended(run_cli, tmp_path):
     actions = {item["itemSequence"]: _action(item) for item in response["item"]}
     assert actions == {1: "A4", 2: "A1"}
     first = next(n["text"] for n in response["processNote"] if n["number"] == response["item"][0]["noteNumber"][0])
-    assert first.startswith("Line 1, 99213: no-policy.")
+    assert first == ("Line 1, 99213: no-policy. The knowledge base has no policy for this code: "
+                     "a person reviews the line.")
+
+
+def test_a_claim_without_an_id_is_referred_to_by_its_full_url(run_cli, tmp_path):
+    request = bundle(["36561"], conditions=("C92.00",), meds=(("3041", "iv"),))
+    claim = request["entry"][-1]
+    del claim["resource"]["id"]
+    claim["fullUrl"] = "urn:uuid:a-claim-without-id"
+    [response] = _responses(run_cli, str(write(tmp_path, request)))
+    assert response["request"] == {"reference": "urn:uuid:a-claim-without-id"}
+    assert response["patient"] == {"reference": "Patient/p1"}

@@ -13,8 +13,6 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bundles import bundle, write  # noqa: E402
 
-from reasoner.pipeline import review  # noqa: E402
-
 # the linkIds of FHIR-PROFILE.md, by the code whose lines ask them
 EXPECTED = {
     "76937": ["us-guidance.image-recorded", "us-guidance.realtime-needle", "us-guidance.sites-evaluated",
@@ -70,30 +68,46 @@ def _answered(resource: dict[str, Any], answers: dict[str, Any]) -> dict[str, An
                      for item in resource["item"]]}
 
 
-def _statuses(tmp_path: Path, lines: list[str], response: dict[str, Any]) -> dict[str, Any]:
+def _statuses(run_cli, tmp_path: Path, lines: list[str], response: dict[str, Any]) -> dict[str, Any]:
+    """Put the QuestionnaireResponse into a request and run `necessity determine` on it."""
     request = bundle(lines, conditions=("C92.00",), meds=(("3041", "iv"),), use="claim")
     request["entry"].insert(1, {"fullUrl": "urn:uuid:qr-roundtrip", "resource": response})
-    determinations = review(write(tmp_path, request)).claims[0].determinations
-    return {d.code: d for d in determinations}
+    result = run_cli("determine", str(write(tmp_path, request)), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return {d["code"]: d for d in json.loads(result.stdout)["claims"][0]["determinations"]}
 
 
 def test_round_trip_a_filled_questionnaire_decides_the_documentation(run_cli, tmp_path):
     resource = _questionnaire(run_cli, "76937")
     complete = _answered(resource, {link_id: True for link_id in EXPECTED["76937"]})
-    line = _statuses(tmp_path, ["36561", "76937"], complete)["76937"]
-    assert line.status == "justified"
-    assert {d.link_id: d.state for d in line.documentation} == {link_id: "met" for link_id in EXPECTED["76937"]}
+    line = _statuses(run_cli, tmp_path, ["36561", "76937"], complete)["76937"]
+    assert line["status"] == "justified"
+    states = {d["link_id"]: d["state"] for d in line["documentation"]}
+    assert states == {link_id: "met" for link_id in EXPECTED["76937"]}
     answers = {link_id: link_id != "us-guidance.vessel-patency" for link_id in EXPECTED["76937"]}
     not_patent = _answered(resource, answers)
-    line = _statuses(tmp_path, ["36561", "76937"], not_patent)["76937"]
-    assert line.status == "coding-error"
-    assert {d.link_id for d in line.documentation if d.state == "refuted"} == {"us-guidance.vessel-patency"}
+    line = _statuses(run_cli, tmp_path, ["36561", "76937"], not_patent)["76937"]
+    assert line["status"] == "coding-error"
+    assert {d["link_id"] for d in line["documentation"] if d["state"] == "refuted"} == {"us-guidance.vessel-patency"}
 
 
 def test_round_trip_sedation_time_and_observer(run_cli, tmp_path):
     resource = _questionnaire(run_cli, "99152")
     short = _answered(resource, {"sedation.independent-observer": True, "sedation.intraservice-minutes": 8})
-    lines = _statuses(tmp_path, ["36561", "99152"], short)
-    assert lines["99152"].status == "coding-error"
+    assert _statuses(run_cli, tmp_path, ["36561", "99152"], short)["99152"]["status"] == "coding-error"
     enough = _answered(resource, {"sedation.independent-observer": True, "sedation.intraservice-minutes": 15})
-    assert _statuses(tmp_path, ["36561", "99152"], enough)["99152"].status == "justified"
+    assert _statuses(run_cli, tmp_path, ["36561", "99152"], enough)["99152"]["status"] == "justified"
+
+
+def test_round_trip_a_text_answer_from_the_offered_options(run_cli, tmp_path):
+    resource = _questionnaire(run_cli, "J2001")
+    [item] = resource["item"]
+    assert [o["valueString"] for o in item["answerOption"]] == ["intravenous-infusion", "local-infiltration"]
+    infiltrated = _statuses(run_cli, tmp_path, ["36561", "J2001"],
+                            _answered(resource, {"lidocaine.route": "local-infiltration"}))["J2001"]
+    assert infiltrated["status"] == "coding-error"
+    infused = _statuses(run_cli, tmp_path, ["36561", "J2001"],
+                        _answered(resource, {"lidocaine.route": "intravenous-infusion"}))["J2001"]
+    assert infused["status"] != "coding-error"
+    states = [{r["id"]: r["state"] for r in line["rules"]}["rule:hcpcs-J2001-route"] for line in (infiltrated, infused)]
+    assert states == ["refuted", "met"]
