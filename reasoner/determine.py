@@ -1,18 +1,22 @@
 """The decision layer: runs the SPARQL updates of ``queries/decide/`` over the closed graph (criterion
 assessments, outcomes, statuses, warnings), then reads one Determination per claim line with the
 SELECT queries of ``queries/determination/``. Closed-world decision over open-world inference.
+Both run in the decision store (``reasoner/store.py``), whichever engine closed the graph.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.query import ResultRow
 
 from reasoner import resources
+from reasoner.store import rdflib_term
+from reasoner.vocab import bind_prefixes
 
 
 @dataclass(frozen=True)
@@ -83,32 +87,32 @@ class Determination:
     warnings: tuple[Warning, ...]
 
 
-def decide(closed: Graph) -> list[Determination]:
-    """Run the decision updates on ``closed`` (in place) and return one Determination per claim line."""
+def decide(closed: ox.Store) -> list[Determination]:
+    """Run the decision updates on the store ``closed`` (in place) and return one Determination per claim line."""
     apply_decision(closed)
     return read_determinations(closed)
 
 
-def apply_decision(closed: Graph) -> None:
+def apply_decision(closed: ox.Store) -> None:
     """Run the decision updates of ``queries/decide/`` on ``closed``, in place and in order."""
-    for name in resources.query_names("decide", ".ru"):
-        closed.update(resources.query_text(name))
+    for text in _texts("decide", ".ru"):
+        closed.update(text)
 
 
-def read_determinations(graph: Graph) -> list[Determination]:
+def read_determinations(store: ox.Store) -> list[Determination]:
     """Read the determinations written by the decision updates, ordered by claim line sequence."""
-    curie = _curies(graph)
-    citations = _grouped(graph, "citations", lambda r: str(r.citation), key="source")
-    facts = _grouped(graph, "evidence", lambda r: str(r.factLabel), key="assessment")
-    criteria = _grouped(graph, "criteria", lambda r: Criterion(
+    curie = _curies()
+    citations = _grouped(store, "citations", lambda r: str(r.citation), key="source")
+    facts = _grouped(store, "evidence", lambda r: str(r.factLabel), key="assessment")
+    criteria = _grouped(store, "criteria", lambda r: Criterion(
         id=curie(r.criterion), label=str(r.label), state=str(r.state), of=curie(r.source),
         facts=tuple(sorted(set(facts.get(r.assessment, ())))), exception=bool(r.exception)))
-    outcomes = _grouped(graph, "outcomes", lambda r: r)
-    warnings = _grouped(graph, "warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
+    outcomes = _grouped(store, "outcomes", lambda r: r)
+    warnings = _grouped(store, "warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
                                                              source=curie(r.source)))
     return [_determination(row, curie, citations, criteria.get(row.line, []), outcomes.get(row.line, []),
                            warnings.get(row.line, []))
-            for row in _select(graph, "lines")]
+            for row in _select(store, "lines")]
 
 
 def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criteria: list[Criterion],
@@ -141,18 +145,40 @@ def _considered(row: Any, curie: Any, citations: dict[Any, list[str]]) -> Consid
     )
 
 
-def _select(graph: Graph, name: str) -> list[ResultRow]:
-    return list(graph.query(resources.query_text(f"determination/{name}.rq")))  # type: ignore[arg-type]
+class _Row(dict[str, Any]):
+    """One solution of a SELECT query, its values as rdflib terms (None when unbound), by attribute or key."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name)
 
 
-def _grouped(graph: Graph, name: str, make: Any, key: str = "line") -> dict[Any, list[Any]]:
+def _select(store: ox.Store, name: str) -> list[_Row]:
+    solutions: Any = store.query(_query_text(f"determination/{name}.rq"))
+    names = [variable.value for variable in solutions.variables]
+    return [_Row((n, None if solution[n] is None else rdflib_term(solution[n])) for n in names)
+            for solution in solutions]
+
+
+def _grouped(store: ox.Store, name: str, make: Any, key: str = "line") -> dict[Any, list[Any]]:
     groups: dict[Any, list[Any]] = defaultdict(list)
-    for row in _select(graph, name):
+    for row in _select(store, name):
         groups[row[key]].append(make(row))
     return groups
 
 
-def _curies(graph: Graph) -> Any:
+@cache
+def _query_text(name: str) -> str:
+    return resources.query_text(name)
+
+
+@cache
+def _texts(folder: str, suffix: str) -> tuple[str, ...]:
+    return tuple(_query_text(name) for name in resources.query_names(folder, suffix))
+
+
+def _curies() -> Any:
+    graph = Graph()
+    bind_prefixes(graph.namespace_manager)
     manager = graph.namespace_manager
 
     def curie(node: Any) -> str:

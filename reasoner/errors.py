@@ -17,3 +17,7 @@ class InputError(NecessityError):
 
 class KnowledgeError(NecessityError):
     """The knowledge base (ontology/, kg/, queries/) is broken or missing."""
+
+
+class ReasoningError(NecessityError):
+    """A request the chosen inference engine cannot reason about (the message says which engine can)."""

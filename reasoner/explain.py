@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from reasoner import resources
-from reasoner.determine import Determination, read_determinations
+from reasoner.determine import Determination
 from reasoner.errors import InputError
-from reasoner.knowledge import load_knowledge
-from reasoner.pipeline import decided_graph
+from reasoner.compiled import load_knowledge
+from reasoner.pipeline import decided
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,11 @@ class Explanation:
     changes: tuple[Change, ...]
 
 
-def explain(path: str | Path, code: str, claim_id: str | None = None) -> list[Explanation]:
+def explain(path: str | Path, code: str, claim_id: str | None = None, engine: str = "fast") -> list[Explanation]:
     """Explain every line billed with ``code`` on the claim of the request at ``path``."""
-    claim, graph = decided_graph(path, claim_id)
-    lines = [d for d in read_determinations(graph) if d.code == code]
+    result = decided(path, claim_id, engine)
+    claim, graph = result.claim, result.graph
+    lines = [d for d in result.determinations if d.code == code]
     if not lines:
         billed = ", ".join(sorted({line.code for line in claim.lines}))
         raise InputError(str(path), claim.source, "item.productOrService", f"no line billed with {code} ({billed})")

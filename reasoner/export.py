@@ -22,8 +22,8 @@ from rdflib.term import Node
 
 from reasoner import resources
 from reasoner.errors import InputError, NecessityError
-from reasoner.knowledge import load_knowledge
-from reasoner.pipeline import decided_graph
+from reasoner.compiled import load_knowledge
+from reasoner.pipeline import decided
 from reasoner.vocab import VIEW, bind_prefixes
 
 
@@ -51,11 +51,13 @@ def knowledge_view(code: str | None = None) -> ExportView:
     return view
 
 
-def proof_view(path: str | Path, code: str | None = None, claim_id: str | None = None) -> ExportView:
+def proof_view(path: str | Path, code: str | None = None, claim_id: str | None = None,
+               engine: str = "fast") -> ExportView:
     """The proof of the claim lines of the request at ``path`` (of one claim; with ``code``, only the
     lines billed with it): each line, the outcomes considered, their criteria and facts, the sources,
     guidelines and citations, and the warnings."""
-    claim, graph = decided_graph(path, claim_id)
+    result = decided(path, claim_id, engine)
+    claim, graph = result.claim, result.graph
     rdf = _construct(graph, "proof")
     version = load_knowledge().version
     title = f"necessity proof: {Path(path).name}, claim {claim.id}" + (f", code {code}" if code else "")

@@ -1,4 +1,5 @@
-"""Loads the knowledge base: the ontology and kg/ Turtle files, plus the axioms compiled from them.
+"""Builds the knowledge base: the ontology and kg/ Turtle files, plus the axioms compiled from them.
+A process loads it through ``reasoner/compiled.py``, which keeps the result in a cache.
 
 The compile step runs the CONSTRUCT queries of ``queries/compile/``: they turn the authoring
 vocabulary (a recommendation's patient class and the codes it supports, a documentation
@@ -27,11 +28,6 @@ class KnowledgeBase:
     version: str
 
 
-def load_knowledge() -> KnowledgeBase:
-    """Parse ontology/ and kg/, add the compiled axioms, and return the knowledge base (cached per process)."""
-    return build_knowledge(resources.data_root())
-
-
 @cache
 def build_knowledge(root: Path) -> KnowledgeBase:
     """Parse the ontology and knowledge files under ``root`` and compile them (cached per folder and process)."""
@@ -44,12 +40,12 @@ def build_knowledge(root: Path) -> KnowledgeBase:
             raise KnowledgeError(f"{path}: not valid Turtle: {exc}") from exc
     for name in resources.query_names("compile", ".rq", root):
         graph += graph.query(resources.query_text(name, root)).graph or Graph()
-    return KnowledgeBase(graph=graph, version=_version(root))
+    return KnowledgeBase(graph=graph, version=content_version(root))
 
 
-def _version(root: Path) -> str:
+def content_version(root: Path) -> str:
     """A hash of everything a determination depends on: the Turtle files, the ICD-10-CM hierarchy and
-    the queries."""
+    the queries under ``root``."""
     digest = hashlib.sha256()
     files = [*resources.knowledge_files(root), resources.code_hierarchy_file(root),
              *resources.query_files(root)]

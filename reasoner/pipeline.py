@@ -1,23 +1,34 @@
-"""Request in, determinations out: read the request, build each claim's facts, infer, decide."""
+"""Request in, determinations out: read the request, build each claim's facts, infer, decide.
+
+Two inference engines close a claim's facts with the knowledge: ``fast`` (the default: the OWL 2 RL
+rules the knowledge uses, compiled once, applied to the claim's facts only) and ``reference``
+(owlrl's full closure of the knowledge and the facts, the definition of right, seconds per claim).
+The decision that follows is the same for both."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 
 from reasoner import hierarchy
-from reasoner.determine import Determination, apply_decision, decide
-from reasoner.engines import reference
+from reasoner.compiled import load_compiled, load_knowledge
+from reasoner.determine import Determination, apply_decision, decide, read_determinations
+from reasoner.engines import fast, reference
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, Request
 from reasoner.ingest.shapes import check_patient_graph
-from reasoner.ingest.tables import Tables, reference_tables
-from reasoner.knowledge import KnowledgeBase, load_knowledge
+from reasoner.ingest.tables import Tables
+from reasoner.store import as_graph, decision_store, quads
 from reasoner.vocab import RXN
+
+ENGINES = {"fast": "fast (OWL 2 RL rules compiled from the closed knowledge base)",
+           "reference": "reference (owlrl OWL 2 RL closure)"}
 
 
 @dataclass(frozen=True)
@@ -42,34 +53,46 @@ class Review:
     knowledge_version: str
     claims: tuple[ClaimReview, ...]
     notes: tuple[str, ...]
+    engine: str = ENGINES["fast"]
 
 
-def review(path: str | Path, claim_id: str | None = None) -> Review:
-    """Review every claim of the request at ``path`` (or only ``claim_id``) with the reference engine."""
+@dataclass(frozen=True)
+class Decided:
+    """One claim decided, with everything it rests on: the graph (knowledge, facts, inferences and the
+    decision) and the determinations read from it."""
+
+    claim: Claim
+    graph: Graph
+    determinations: tuple[Determination, ...]
+
+
+def review(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> Review:
+    """Review every claim of the request at ``path`` (or only ``claim_id``) with an inference engine
+    (``fast`` or ``reference``)."""
     request = read_request(path)
-    knowledge = load_knowledge()
+    compiled = load_compiled()
     claims = _chosen_claims(request, claim_id)
-    tables = reference_tables(knowledge.graph)
     return Review(
         request=str(path),
-        knowledge_version=knowledge.version,
-        claims=tuple(review_claim(request, claim, knowledge, tables) for claim in claims),
-        notes=request.notes + _unknown_code_notes(request, tables),
+        knowledge_version=compiled.version,
+        claims=tuple(review_claim(request, claim, compiled.tables, engine) for claim in claims),
+        notes=request.notes + _unknown_code_notes(request, compiled.tables),
+        engine=ENGINES[engine],
     )
 
 
-def review_claim(request: Request, claim: Claim, knowledge: KnowledgeBase, tables: Tables) -> ClaimReview:
-    """Build one claim's facts, check them against the patient shapes, infer and decide."""
-    closed = _closed_graph(request, claim, knowledge, tables)
+def review_claim(request: Request, claim: Claim, tables: Tables, engine: str = "fast") -> ClaimReview:
+    """Build one claim's facts, check them against the patient shapes, infer with ``engine`` and decide."""
+    determinations = decide(decision_store(closed_quads(request, claim, tables, engine)))
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
-                       service_date=claim.service_date.isoformat(), determinations=tuple(decide(closed)),
+                       service_date=claim.service_date.isoformat(), determinations=tuple(determinations),
                        created=claim.created.isoformat() if claim.created else None, reference=claim.reference,
                        patient_reference=claim.patient_reference)
 
 
-def decided_graph(path: str | Path, claim_id: str | None = None) -> tuple[Claim, Graph]:
-    """The claim and the graph it is decided on: the knowledge, the claim's facts,
-    everything inferred, and the decision (assessments, outcomes, statuses, warnings). ``claim_id``
+def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> Decided:
+    """The claim, the graph it is decided on (the knowledge, the claim's facts, everything inferred and
+    the decision: assessments, outcomes, statuses, warnings) and its determinations. ``claim_id``
     picks the claim; it may be left out when the request has one."""
     request = read_request(path)
     claims = _chosen_claims(request, claim_id)
@@ -77,16 +100,25 @@ def decided_graph(path: str | Path, claim_id: str | None = None) -> tuple[Claim,
         known = ", ".join(c.id for c in claims)
         raise InputError(request.path, "Claim", "id",
                          f"the request has several claims ({known}): pick one with --claim")
-    knowledge = load_knowledge()
-    closed = _closed_graph(request, claims[0], knowledge, reference_tables(knowledge.graph))
-    apply_decision(closed)
-    return claims[0], closed
+    store = decision_store(closed_quads(request, claims[0], load_compiled().tables, engine))
+    apply_decision(store)
+    return Decided(claim=claims[0], graph=as_graph(store), determinations=tuple(read_determinations(store)))
 
 
-def _closed_graph(request: Request, claim: Claim, knowledge: KnowledgeBase, tables: Tables) -> Graph:
+def closed_quads(request: Request, claim: Claim, tables: Tables, engine: str = "fast") -> list[ox.Quad]:
+    """The claim's facts checked against the patient shapes, closed with the knowledge by ``engine``."""
     facts = claim_facts(request, claim, tables)
     check_patient_graph(facts, request.path)
-    return reference.infer(knowledge.graph, facts)
+    if engine == "reference":
+        return quads(reference.infer(load_knowledge().graph, facts))
+    return [*_knowledge_quads(), *quads(facts), *quads(fast.infer(load_compiled().rules, facts))]
+
+
+@cache
+def _knowledge_quads() -> tuple[ox.Quad, ...]:
+    """The knowledge closed once by the reference engine, as quads (once per process)."""
+    compiled = load_compiled()
+    return tuple(quads((*compiled.asserted, *compiled.entailed)))
 
 
 def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:

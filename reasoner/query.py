@@ -18,8 +18,8 @@ from rdflib.term import Node
 
 from reasoner import resources
 from reasoner.errors import NecessityError
-from reasoner.knowledge import load_knowledge
-from reasoner.pipeline import decided_graph
+from reasoner.compiled import load_knowledge
+from reasoner.pipeline import decided
 
 
 class QueryError(NecessityError):
@@ -62,10 +62,11 @@ def query_source(file: str) -> str:
             from exc
 
 
-def run_query(text: str, request: str | None = None, claim_id: str | None = None) -> QueryResult:
+def run_query(text: str, request: str | None = None, claim_id: str | None = None,
+              engine: str = "fast") -> QueryResult:
     """Run a SELECT, ASK or CONSTRUCT query over the knowledge base, or over the decided graph of a claim."""
     prepared = _prepare(text)
-    graph = decided_graph(request, claim_id)[1] if request else load_knowledge().graph
+    graph = decided(request, claim_id, engine).graph if request else load_knowledge().graph
     result: Any = graph.query(prepared)
     if result.type == "ASK":
         return QueryResult(columns=(), rows=(), boolean=bool(result.askAnswer))

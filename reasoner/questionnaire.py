@@ -10,7 +10,7 @@ from typing import Any
 
 from reasoner import resources
 from reasoner.errors import NecessityError
-from reasoner.knowledge import load_knowledge
+from reasoner.compiled import load_knowledge
 
 
 @dataclass(frozen=True)

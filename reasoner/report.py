@@ -16,7 +16,7 @@ from reasoner import hierarchy
 from reasoner.facts import latest_labs
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, LabFact, Request
-from reasoner.knowledge import load_knowledge
+from reasoner.compiled import load_knowledge
 from reasoner.pipeline import Review, review
 from reasoner.vocab import LOINC, RXN, SCT
 
@@ -41,10 +41,10 @@ class ReviewReport:
     summary: PatientSummary
 
 
-def review_report(path: str | Path, claim_id: str | None = None) -> ReviewReport:
+def review_report(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> ReviewReport:
     """Review the request at ``path`` (or only its claim ``claim_id``) and summarize its patient as of
     the earliest date of service of the claims reviewed."""
-    result = review(path, claim_id)
+    result = review(path, claim_id, engine)
     request = read_request(path)
     claims = tuple(c for c in request.claims if claim_id in (None, c.id))
     return ReviewReport(review=result, summary=patient_summary(request, claims))

@@ -11,6 +11,7 @@ the network). Each part is a named graph, and the default graph is their union.
 from __future__ import annotations
 
 import ctypes
+import gzip
 import shutil
 import signal
 import socket
@@ -27,9 +28,9 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal
 
 from reasoner.errors import NecessityError
-from reasoner.hierarchy import load_hierarchy
-from reasoner.knowledge import load_knowledge
-from reasoner.pipeline import decided_graph
+from reasoner import resources
+from reasoner.compiled import load_knowledge
+from reasoner.pipeline import decided
 from reasoner.vocab import BASE
 
 KNOWLEDGE_GRAPH = BASE + "graph/knowledge"
@@ -63,13 +64,13 @@ def fill_store(location: Path, request: str | None = None, claim_id: str | None 
     knowledge = load_knowledge().graph
     parts = [(KNOWLEDGE_GRAPH, _rdf_triples(knowledge))]
     if request:
-        parts.append((REQUEST_GRAPH, _rdf_triples(decided_graph(request, claim_id)[1] - knowledge)))
+        parts.append((REQUEST_GRAPH, _rdf_triples(decided(request, claim_id).graph - knowledge)))
     store = ox.Store(str(location))
     store.bulk_load("".join(_quads(graph, name) for name, graph in parts).encode("utf-8"),
                     format=ox.RdfFormat.N_QUADS)
     hierarchy = ox.NamedNode(HIERARCHY_GRAPH)
-    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, hierarchy)
-                      for q in load_hierarchy().store.quads_for_pattern(None, None, None))
+    store.bulk_load(gzip.decompress(resources.code_hierarchy_file().read_bytes()), format=ox.RdfFormat.TURTLE,
+                    to_graph=hierarchy)
     store.flush()
     counts = {name: len(graph) for name, graph in parts}
     counts[HIERARCHY_GRAPH] = sum(1 for _ in store.quads_for_pattern(None, None, None, hierarchy))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.knowledge import load_knowledge
+from reasoner.compiled import load_knowledge
 from reasoner.pipeline import review
 from reasoner.render.json import render_json
 

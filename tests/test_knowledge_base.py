@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reasoner import resources
-from reasoner.knowledge import load_knowledge
+from reasoner.compiled import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 NEC = "PREFIX nec: <https://necessity.example/ns#>\n"

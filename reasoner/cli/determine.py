@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reasoner.cli.options import claim_option, format_option, request_argument
+from reasoner.cli.options import claim_option, engine_option, format_option, request_argument
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
 from reasoner.render.json import render_json
@@ -15,7 +15,8 @@ from reasoner.render.text import render_text
 @request_argument
 @claim_option
 @format_option
-def determine(request: str, claim_id: str | None, output_format: str) -> None:
+@engine_option
+def determine(request: str, claim_id: str | None, output_format: str, engine: str) -> None:
     """Decide whether each claim line of REQUEST is medically necessary, and show why.
 
     REQUEST is a FHIR R4 Bundle (.json) or the same facts in Turtle (.ttl). --format fhir writes a
@@ -23,6 +24,6 @@ def determine(request: str, claim_id: str | None, output_format: str) -> None:
 
     Example: necessity determine examples/seed-aml-port.json --format json
     """
-    result = review(request, claim_id)
+    result = review(request, claim_id, engine)
     renderers = {"json": render_json, "fhir": render_fhir, "text": render_text}
     click.echo(renderers[output_format](result), nl=False)

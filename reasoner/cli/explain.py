@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reasoner.cli.options import claim_option, request_argument
+from reasoner.cli.options import claim_option, engine_option, request_argument
 from reasoner.explain import explain as explain_line
 from reasoner.render.explain import render_explanations
 
@@ -15,11 +15,12 @@ from reasoner.render.explain import render_explanations
 @claim_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "mermaid"]), default="text",
               show_default=True, help="Output format (mermaid: a flowchart for a Markdown viewer).")
-def explain(request: str, code: str, claim_id: str | None, output_format: str) -> None:
+@engine_option
+def explain(request: str, code: str, claim_id: str | None, output_format: str, engine: str) -> None:
     """Show the proof of the claim line billed with CODE: each recommendation and rule considered,
     its criteria with the facts that decide them, its guideline and citations, and, for a line that
     is not justified, the smallest set of facts that would change its status.
 
     Example: necessity explain examples/seed-aml-port.json --code P9037
     """
-    click.echo(render_explanations(explain_line(request, code, claim_id), output_format), nl=False)
+    click.echo(render_explanations(explain_line(request, code, claim_id, engine), output_format), nl=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reasoner.cli.options import claim_option
+from reasoner.cli.options import claim_option, engine_option
 from reasoner.errors import NecessityError
 from reasoner.export import knowledge_view, proof_view
 from reasoner.files import write_whole
@@ -24,7 +24,9 @@ from reasoner.render.graph import FORMATS, render_graph
 @claim_option
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="The file to write ('-' for standard output).")
-def export(request: str | None, output_format: str, code: str | None, claim_id: str | None, output: str) -> None:
+@engine_option
+def export(request: str | None, output_format: str, code: str | None, claim_id: str | None, output: str,
+           engine: str) -> None:
     """Export the knowledge base, or with REQUEST the proof of its claim lines (each line, the
     recommendations and rules considered, their criteria and facts, guidelines and citations; the
     proof path highlighted), as a graph file.
@@ -33,7 +35,7 @@ def export(request: str | None, output_format: str, code: str | None, claim_id: 
     """
     if claim_id and not request:
         raise NecessityError("--claim picks a claim of a REQUEST: give the request too")
-    view = proof_view(request, code, claim_id) if request else knowledge_view(code)
+    view = proof_view(request, code, claim_id, engine) if request else knowledge_view(code)
     content = render_graph(view, output_format)
     if output == "-":
         sys.stdout.buffer.write(content)

@@ -8,3 +8,6 @@ request_argument = click.argument("request", type=click.Path(dir_okay=False, pat
 claim_option = click.option("--claim", "claim_id", default=None, metavar="ID", help="Review only this Claim (its id).")
 format_option = click.option("--format", "output_format", type=click.Choice(["text", "json", "fhir"]), default="text",
                              show_default=True, help="Output format.")
+engine_option = click.option("--engine", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
+                             help="Inference engine: fast (compiled OWL 2 RL rules) or reference (owlrl's full "
+                                  "closure; seconds per claim).")

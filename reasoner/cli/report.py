@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reasoner.cli.options import claim_option, request_argument
+from reasoner.cli.options import claim_option, engine_option, request_argument
 from reasoner.errors import NecessityError
 from reasoner.files import write_whole
 from reasoner.render.report import render_report
@@ -20,7 +20,8 @@ FORMATS = {".md": "md", ".html": "html", ".htm": "html"}
 @claim_option
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="The report to write: FILE.md (Markdown) or FILE.html (one offline page).")
-def report(request: str, claim_id: str | None, output: str) -> None:
+@engine_option
+def report(request: str, claim_id: str | None, output: str, engine: str) -> None:
     """Write a review report of REQUEST: the patient summary, a table of claim lines with status,
     deciding recommendation and sources, the documentation still missing, the warnings, a proof
     picture per line, the knowledge base version and the reviewer line.
@@ -30,4 +31,4 @@ def report(request: str, claim_id: str | None, output: str) -> None:
     path = Path(output)
     if path.suffix.lower() not in FORMATS:
         raise NecessityError(f"{output}: the report is written as .md or .html")
-    write_whole(path, render_report(review_report(request, claim_id), FORMATS[path.suffix.lower()]).encode("utf-8"))
+    write_whole(path, render_report(review_report(request, claim_id, engine), FORMATS[path.suffix.lower()]).encode("utf-8"))

@@ -19,7 +19,7 @@ def render_json(review: Review) -> str:
     document = {
         "request": review.request,
         "knowledge_base_version": review.knowledge_version,
-        "engine": "reference (owlrl OWL 2 RL)",
+        "engine": review.engine,
         "claims": [
             {"claim": c.claim_id, "use": c.use, "type": c.claim_type, "service_date": c.service_date,
              "determinations": [_determination(d) for d in c.determinations]}

@@ -72,7 +72,7 @@ def _markdown(report: ReviewReport) -> str:
     review, summary, references = report.review, report.summary, _references(report)
     out = [f"# Medical necessity review: {review.request}", "",
            f"> **{REVIEWER_LINE}** Each status below shows the evidence it rests on.", "",
-           f"Knowledge base version `{review.knowledge_version}`; engine: reference (owlrl OWL 2 RL).", "",
+           f"Knowledge base version `{review.knowledge_version}`; engine: {review.engine}.", "",
            "## Patient", "", f"{summary.patient}.", ""]
     for title, items in (("Diagnoses", summary.diagnoses), ("Latest laboratory results", summary.labs),
                          ("Drug orders", summary.drugs), ("Planned services", summary.services),
@@ -107,8 +107,8 @@ def _html(report: ReviewReport) -> str:
     review, summary, references = report.review, report.summary, _references(report)
     body = [f"<h1>Medical necessity review: {escape(review.request)}</h1>",
             f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>',
-            f"<p>Knowledge base version <code>{escape(review.knowledge_version)}</code>; engine: reference "
-            "(owlrl OWL 2 RL).</p>", "<h2>Patient</h2>", f"<p>{escape(summary.patient)}.</p>",
+            f"<p>Knowledge base version <code>{escape(review.knowledge_version)}</code>; engine: "
+            f"{escape(review.engine)}.</p>", "<h2>Patient</h2>", f"<p>{escape(summary.patient)}.</p>",
             '<div class="summary">']
     for title, items in (("Diagnoses", summary.diagnoses), ("Latest laboratory results", summary.labs),
                          ("Drug orders", summary.drugs), ("Planned services", summary.services),
