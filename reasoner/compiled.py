@@ -5,12 +5,14 @@ Building it parses and compiles the knowledge (``reasoner/knowledge.py``), close
 reference engine (owlrl: the schema rules and everything about the knowledge's own individuals),
 compiles the fast engine's tables from that closure, and reads the ingest tables and the
 ICD-10-CM hierarchy. The cache file is named after the content version (a hash of every knowledge
-file, the hierarchy and the queries), so a change under kg/, ontology/ or queries/ makes a new one.
+file, the hierarchy and the queries), so a change under kg/, ontology/ or queries/ makes a new one (and so does a change to the code that
+builds it).
 It lives in ``$NECESSITY_CACHE_DIR``, else ``$XDG_CACHE_HOME/necessity``, else ``~/.cache/necessity``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -33,8 +35,9 @@ from reasoner.vocab import bind_prefixes
 
 Triple = tuple[Node, Node, Node]
 
-# Part of the cache file's name: a new release or Python makes a new file rather than reading an old one.
-CACHE_FORMAT = f"{__version__}-py{sys.version_info.major}.{sys.version_info.minor}-1"
+# The modules whose code shapes what is cached: a change to any of them makes a new cache file.
+_BUILDERS = ("compiled.py", "engines/fast.py", "engines/reference.py", "hierarchy.py", "ingest/tables.py",
+             "knowledge.py")
 
 log = logging.getLogger("necessity")
 
@@ -59,14 +62,15 @@ def load_compiled() -> CompiledKnowledge:
 
 def load_knowledge() -> KnowledgeBase:
     """The installed knowledge base (asserted and compiled axioms) as an rdflib graph, with its version."""
-    return _knowledge_graph(resources.data_root())
+    compiled = load_compiled()
+    return KnowledgeBase(graph=knowledge_graph(compiled), version=compiled.version)
 
 
 @cache
 def compiled_for(root: Path) -> CompiledKnowledge:
     """The compiled knowledge of the data folder ``root`` (once per process; on disk per version)."""
     version = content_version(root)
-    path = cache_dir() / f"knowledge-{version}-{CACHE_FORMAT}.pickle"
+    path = cache_dir() / f"knowledge-{version}-{_code_version()}.pickle"
     cached = _read_cache(path, version)
     if cached is not None:
         return cached
@@ -74,6 +78,7 @@ def compiled_for(root: Path) -> CompiledKnowledge:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_whole(path, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
+        _forget_old(path.parent)
     except (OSError, NecessityError) as exc:
         log.warning("could not write the knowledge cache %s (%s); going on without it", path, exc)
     return compiled
@@ -82,12 +87,7 @@ def compiled_for(root: Path) -> CompiledKnowledge:
 def build_compiled(root: Path) -> CompiledKnowledge:
     """Build the compiled knowledge of ``root`` from its files (several seconds: the reference closure)."""
     knowledge = build_knowledge(root)
-    closure = reference.infer(knowledge.graph, Graph())
-    closed = Graph()
-    bind_prefixes(closed.namespace_manager)
-    for triple in closure:
-        if _kept(triple):
-            closed.add(triple)
+    closed = close_knowledge(knowledge.graph)
     return CompiledKnowledge(
         version=knowledge.version,
         asserted=tuple(knowledge.graph),
@@ -96,6 +96,17 @@ def build_compiled(root: Path) -> CompiledKnowledge:
         tables=reference_tables(knowledge.graph),
         hierarchy=read_hierarchy(resources.code_hierarchy_file(root)),
     )
+
+
+def close_knowledge(knowledge: Graph) -> Graph:
+    """The reference engine's closure of ``knowledge`` alone, without literal subjects and ``x owl:sameAs x``:
+    what the fast engine's tables are compiled from and what a request's facts are reasoned against."""
+    closed = Graph()
+    bind_prefixes(closed.namespace_manager)
+    for triple in reference.infer(knowledge, Graph()):
+        if _kept(triple):
+            closed.add(triple)
+    return closed
 
 
 def cache_dir() -> Path:
@@ -115,14 +126,28 @@ def datatype_supertypes() -> dict[Node, frozenset[Node]]:
     return table
 
 
+def knowledge_graph(compiled: CompiledKnowledge) -> Graph:
+    """The knowledge as asserted and compiled, as an rdflib graph (once per process and version)."""
+    if compiled.version not in _GRAPHS:
+        graph = Graph()
+        bind_prefixes(graph.namespace_manager)
+        for triple in compiled.asserted:
+            graph.add(triple)
+        _GRAPHS[compiled.version] = graph
+    return _GRAPHS[compiled.version]
+
+
+_GRAPHS: dict[str, Graph] = {}
+
+
 @cache
-def _knowledge_graph(root: Path) -> KnowledgeBase:
-    compiled = compiled_for(root)
-    graph = Graph()
-    bind_prefixes(graph.namespace_manager)
-    for triple in compiled.asserted:
-        graph.add(triple)
-    return KnowledgeBase(graph=graph, version=compiled.version)
+def _code_version() -> str:
+    """A hash of necessity's version, the Python version and the code of the modules that build the cache."""
+    digest = hashlib.sha256(f"{__version__} {sys.version_info.major}.{sys.version_info.minor}".encode())
+    package = Path(__file__).resolve().parent
+    for name in _BUILDERS:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _kept(triple: Triple) -> bool:
@@ -130,6 +155,13 @@ def _kept(triple: Triple) -> bool:
     cannot be subjects in RDF stores) and not the trivial ``x owl:sameAs x`` of every resource (eq-ref)."""
     subject, predicate, value = triple
     return not isinstance(subject, Literal) and not (predicate == OWL.sameAs and subject == value)
+
+
+def _forget_old(folder: Path, keep: int = 3) -> None:
+    """Remove all but the ``keep`` newest cache files (other versions of the knowledge or the code)."""
+    files = sorted(folder.glob("knowledge-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def _read_cache(path: Path, version: str) -> CompiledKnowledge | None:

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from reasoner import resources
-from reasoner.store import rdflib_term
+from reasoner.store import python_value
 from reasoner.vocab import bind_prefixes
 
 
@@ -146,7 +146,7 @@ def _considered(row: Any, curie: Any, citations: dict[Any, list[str]]) -> Consid
 
 
 class _Row(dict[str, Any]):
-    """One solution of a SELECT query, its values as rdflib terms (None when unbound), by attribute or key."""
+    """One solution of a SELECT query, its values for Python (``python_value``), by attribute or key."""
 
     def __getattr__(self, name: str) -> Any:
         return self.get(name)
@@ -155,8 +155,7 @@ class _Row(dict[str, Any]):
 def _select(store: ox.Store, name: str) -> list[_Row]:
     solutions: Any = store.query(_query_text(f"determination/{name}.rq"))
     names = [variable.value for variable in solutions.variables]
-    return [_Row((n, None if solution[n] is None else rdflib_term(solution[n])) for n in names)
-            for solution in solutions]
+    return [_Row((n, python_value(solution[n])) for n in names) for solution in solutions]
 
 
 def _grouped(store: ox.Store, name: str, make: Any, key: str = "line") -> dict[Any, list[Any]]:
@@ -176,11 +175,13 @@ def _texts(folder: str, suffix: str) -> tuple[str, ...]:
     return tuple(_query_text(name) for name in resources.query_names(folder, suffix))
 
 
+@cache
 def _curies() -> Any:
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
     manager = graph.namespace_manager
 
+    @cache
     def curie(node: Any) -> str:
         return manager.normalizeUri(node) if isinstance(node, URIRef) else str(node)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from reasoner import resources
+from reasoner.compiled import load_knowledge
 from reasoner.determine import Determination
 from reasoner.errors import InputError
-from reasoner.compiled import load_knowledge
 from reasoner.pipeline import decided
 
 

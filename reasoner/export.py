@@ -21,8 +21,8 @@ from rdflib import RDFS, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner import resources
-from reasoner.errors import InputError, NecessityError
 from reasoner.compiled import load_knowledge
+from reasoner.errors import InputError, NecessityError
 from reasoner.pipeline import decided
 from reasoner.vocab import VIEW, bind_prefixes
 

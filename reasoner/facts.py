@@ -7,6 +7,7 @@ of the codes involved.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from urllib.parse import quote
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -135,7 +136,7 @@ def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request,
 
 
 def _add_claim(graph: Graph, patient: URIRef, request: Request, claim: Claim, tables: Tables) -> None:
-    node = REQ[f"claim/{claim.id}"]
+    node = REQ[f"claim/{quote(claim.id, safe='')}"]  # any id makes a valid IRI
     graph.add((node, RDF.type, NEC.Claim))
     graph.add((node, NEC.claimId, Literal(claim.id)))
     graph.add((node, NEC.forPatient, patient))

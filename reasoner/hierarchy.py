@@ -18,7 +18,6 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDFS, Graph, Literal, URIRef
 
-from reasoner import resources
 from reasoner.errors import KnowledgeError
 from reasoner.vocab import ICD, NEC
 

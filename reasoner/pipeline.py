@@ -8,14 +8,13 @@ The decision that follows is the same for both."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
 
 from reasoner import hierarchy
-from reasoner.compiled import load_compiled, load_knowledge
+from reasoner.compiled import CompiledKnowledge, knowledge_graph, load_compiled
 from reasoner.determine import Determination, apply_decision, decide, read_determinations
 from reasoner.engines import fast, reference
 from reasoner.errors import InputError
@@ -75,15 +74,15 @@ def review(path: str | Path, claim_id: str | None = None, engine: str = "fast") 
     return Review(
         request=str(path),
         knowledge_version=compiled.version,
-        claims=tuple(review_claim(request, claim, compiled.tables, engine) for claim in claims),
+        claims=tuple(review_claim(request, claim, engine) for claim in claims),
         notes=request.notes + _unknown_code_notes(request, compiled.tables),
         engine=ENGINES[engine],
     )
 
 
-def review_claim(request: Request, claim: Claim, tables: Tables, engine: str = "fast") -> ClaimReview:
+def review_claim(request: Request, claim: Claim, engine: str = "fast") -> ClaimReview:
     """Build one claim's facts, check them against the patient shapes, infer with ``engine`` and decide."""
-    determinations = decide(decision_store(closed_quads(request, claim, tables, engine)))
+    determinations = decide(decision_store(closed_quads(request, claim, engine)))
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(determinations),
                        created=claim.created.isoformat() if claim.created else None, reference=claim.reference,
@@ -100,25 +99,31 @@ def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast")
         known = ", ".join(c.id for c in claims)
         raise InputError(request.path, "Claim", "id",
                          f"the request has several claims ({known}): pick one with --claim")
-    store = decision_store(closed_quads(request, claims[0], load_compiled().tables, engine))
+    store = decision_store(closed_quads(request, claims[0], engine))
     apply_decision(store)
     return Decided(claim=claims[0], graph=as_graph(store), determinations=tuple(read_determinations(store)))
 
 
-def closed_quads(request: Request, claim: Claim, tables: Tables, engine: str = "fast") -> list[ox.Quad]:
-    """The claim's facts checked against the patient shapes, closed with the knowledge by ``engine``."""
-    facts = claim_facts(request, claim, tables)
+def closed_quads(request: Request, claim: Claim, engine: str = "fast",
+                 compiled: CompiledKnowledge | None = None) -> list[ox.Quad]:
+    """The claim's facts checked against the patient shapes, closed by ``engine`` with the installed
+    knowledge (or another ``compiled`` knowledge base)."""
+    compiled = compiled or load_compiled()
+    facts = claim_facts(request, claim, compiled.tables)
     check_patient_graph(facts, request.path)
     if engine == "reference":
-        return quads(reference.infer(load_knowledge().graph, facts))
-    return [*_knowledge_quads(), *quads(facts), *quads(fast.infer(load_compiled().rules, facts))]
+        return quads(reference.infer(knowledge_graph(compiled), facts))
+    return [*_knowledge_quads(compiled), *quads(facts), *quads(fast.infer(compiled.rules, facts))]
 
 
-@cache
-def _knowledge_quads() -> tuple[ox.Quad, ...]:
-    """The knowledge closed once by the reference engine, as quads (once per process)."""
-    compiled = load_compiled()
-    return tuple(quads((*compiled.asserted, *compiled.entailed)))
+def _knowledge_quads(compiled: CompiledKnowledge) -> tuple[ox.Quad, ...]:
+    """The knowledge closed once by the reference engine, as quads (once per process and version)."""
+    if compiled.version not in _QUADS:
+        _QUADS[compiled.version] = tuple(quads((*compiled.asserted, *compiled.entailed)))
+    return _QUADS[compiled.version]
+
+
+_QUADS: dict[str, tuple[ox.Quad, ...]] = {}
 
 
 def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:

@@ -17,8 +17,8 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from reasoner import resources
-from reasoner.errors import NecessityError
 from reasoner.compiled import load_knowledge
+from reasoner.errors import NecessityError
 from reasoner.pipeline import decided
 
 

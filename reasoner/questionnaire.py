@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reasoner import resources
-from reasoner.errors import NecessityError
 from reasoner.compiled import load_knowledge
+from reasoner.errors import NecessityError
 
 
 @dataclass(frozen=True)

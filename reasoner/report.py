@@ -13,10 +13,10 @@ from pathlib import Path
 from rdflib import RDFS, Graph, URIRef
 
 from reasoner import hierarchy
+from reasoner.compiled import load_knowledge
 from reasoner.facts import latest_labs
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, LabFact, Request
-from reasoner.compiled import load_knowledge
 from reasoner.pipeline import Review, review
 from reasoner.vocab import LOINC, RXN, SCT
 

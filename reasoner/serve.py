@@ -27,9 +27,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal
 
-from reasoner.errors import NecessityError
 from reasoner import resources
 from reasoner.compiled import load_knowledge
+from reasoner.errors import NecessityError
 from reasoner.pipeline import decided
 from reasoner.vocab import BASE
 

@@ -7,6 +7,8 @@ and pyoxigraph's, which keep blank node ids, so a node of the knowledge is the s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -42,6 +44,28 @@ def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
     return Literal(term.value, datatype=None if datatype == _STRING else URIRef(datatype))
 
 
+def python_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Any:
+    """A query result value for Python: an IRI as a URIRef, a blank node as a BNode, a boolean or integer
+    literal as bool or int, any other literal as its lexical form, an unbound variable as None."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return _iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    datatype = term.datatype.value
+    if datatype == _BOOLEAN:
+        return term.value in ("true", "1")
+    if datatype == _INTEGER:
+        return int(term.value)
+    return term.value
+
+
+@lru_cache(maxsize=1 << 16)
+def _iri(value: str) -> URIRef:
+    return URIRef(value)
+
+
 def quads(triples: Iterable[Triple]) -> list[ox.Quad]:
     """Triples as quads of the default graph; a triple whose subject is a literal (owlrl types
     literals) has no place in RDF and is left out."""
@@ -66,3 +90,5 @@ def as_graph(store: ox.Store) -> Graph:
 
 
 _STRING = "http://www.w3.org/2001/XMLSchema#string"
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"

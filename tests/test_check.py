@@ -14,10 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    """A copy of ontology/, kg/ and queries/ to break."""
+def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of ontology/, kg/ and queries/ to break, with a cache folder of its own."""
     for folder in ("ontology", "kg", "queries"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.setenv("NECESSITY_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 
 
@@ -90,6 +91,15 @@ def test_a_query_that_does_not_parse_fails(copy):
     edit(copy, "queries/decide/30-status.ru", "INSERT {", "INSERT {{")
     assert any(where == "queries/decide/30-status.ru" and message.startswith("does not parse")
                for where, message in messages(copy))
+
+
+def test_a_construct_the_fast_engine_does_not_implement_fails(copy):
+    edit(copy, "kg/criteria/patient.ttl", "\ncrit:", "\ncrit:only-iv a nec:Criterion ; rdfs:label \"only IV drugs\" ; "
+         "nec:subject nec:Patient ; owl:equivalentClass [ a owl:Restriction ; owl:onProperty nec:hasDrugExposure ; "
+         "owl:allValuesFrom nec:DrugExposure ] .\n\ncrit:")
+    found = messages(copy)
+    assert ("reasoner/engines/fast.py", "the fast engine does not implement the OWL 2 RL rules of owl:allValuesFrom "
+            "(cls-avf); use --engine reference") in found
 
 
 def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):

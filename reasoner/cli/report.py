@@ -31,4 +31,5 @@ def report(request: str, claim_id: str | None, output: str, engine: str) -> None
     path = Path(output)
     if path.suffix.lower() not in FORMATS:
         raise NecessityError(f"{output}: the report is written as .md or .html")
-    write_whole(path, render_report(review_report(request, claim_id, engine), FORMATS[path.suffix.lower()]).encode("utf-8"))
+    rendered = render_report(review_report(request, claim_id, engine), FORMATS[path.suffix.lower()])
+    write_whole(path, rendered.encode("utf-8"))

@@ -26,6 +26,9 @@ from reasoner.errors import KnowledgeError, ReasoningError
 
 Triple = tuple[Node, Node, Node]
 
+# rdflib's namespace attributes are slow to look up; the worklist uses these thousands of times.
+_TYPE, _SUBCLASS, _THING = RDF.type, RDFS.subClassOf, OWL.Thing
+
 FACETS: dict[Node, Callable[[Any, Any], bool]] = {
     XSD.minInclusive: operator.ge, XSD.minExclusive: operator.gt,
     XSD.maxInclusive: operator.le, XSD.maxExclusive: operator.lt,
@@ -91,7 +94,7 @@ class Rules:
 def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]]) -> Rules:
     """Read the lookup tables from ``closed``, the knowledge base closed by the reference engine.
     ``datatype_supertypes`` maps each XSD datatype to the datatypes that subsume it."""
-    used = sorted(f"{closed.namespace_manager.normalizeUri(term)} ({rule})" for term, rule in UNSUPPORTED.items()
+    used = sorted(f"{closed.namespace_manager.normalizeUri(str(term))} ({rule})" for term, rule in UNSUPPORTED.items()
                   if any(_is_axiom(s, o) for s, o in closed.subject_objects(term))
                   or any(closed.triples((None, RDF.type, term))))
     if used:
@@ -159,9 +162,9 @@ class _Closure:
         s, p, o = triple
         self.out[s][p].add(o)
         self.into[o][p].add(s)
-        if p == RDF.type:
+        if p == _TYPE:
             self.types[s].add(o)
-        elif p == RDFS.subClassOf:  # the request's slice of a code hierarchy: schema for cax-sco
+        elif p == _SUBCLASS:  # the request's slice of a code hierarchy: schema for cax-sco
             self.subclass_edges[s].add(o)
             self.superclass_memo.clear()
         self.queue.append(triple)
@@ -170,52 +173,52 @@ class _Closure:
         """Apply the rules until no new triple comes."""
         while self.queue:
             s, p, o = self.queue.popleft()
-            if p == RDF.type:
+            if p == _TYPE:
                 self._typed(s, o)
             self._property(s, p, o)
 
     def _typed(self, s: Node, c: Node) -> None:
         rules = self.rules
         for d in self._superclasses(c):                                   # cax-sco, cax-eqc1/2
-            self.add((s, RDF.type, d))
+            self.add((s, _TYPE, d))
         if c in rules.has_value:                                          # cls-hv1
             p, v = rules.has_value[c]
             self.add((s, p, v))
         for component in rules.intersections.get(c, ()):                 # cls-int2
-            self.add((s, RDF.type, component))
+            self.add((s, _TYPE, component))
         for i in rules.by_component.get(c, ()):                           # cls-int1
             if all(m in self.types[s] for m in rules.intersections[i]):
-                self.add((s, RDF.type, i))
+                self.add((s, _TYPE, i))
         for u in rules.unions.get(c, ()):                                 # cls-uni
-            self.add((s, RDF.type, u))
+            self.add((s, _TYPE, u))
         for r, p in rules.by_filler.get(c, ()):                           # cls-svf1, from the filler's side
             for x in tuple(self.into[s][p]):
-                self.add((x, RDF.type, r))
+                self.add((x, _TYPE, r))
 
     def _property(self, s: Node, p: Node, o: Node) -> None:
         rules = self.rules
         for q in rules.super_properties.get(p, ()):                       # prp-spo1, prp-eqp1/2
             self.add((s, q, o))
         for c in rules.domains.get(p, ()):                                # prp-dom
-            self.add((s, RDF.type, c))
+            self.add((s, _TYPE, c))
         for r in rules.by_value.get((p, o), ()):                          # cls-hv2
-            self.add((s, RDF.type, r))
+            self.add((s, _TYPE, r))
         for r, filler in rules.some_values.get(p, ()):                    # cls-svf1, cls-svf2
-            if filler == OWL.Thing or filler in self._types_of(o):
-                self.add((s, RDF.type, r))
-        if p in rules.functional and len(self.out[s][p]) > 1:            # prp-fp
+            if filler == _THING or filler in self._types_of(o):
+                self.add((s, _TYPE, r))
+        if p in rules.functional and _several(self.out[s][p]):            # prp-fp
             raise ReasoningError(_equality_message(s, p, self.out[s][p]))
         if isinstance(o, Literal):
             return
         for c in rules.ranges.get(p, ()):                                 # prp-rng
-            self.add((o, RDF.type, c))
+            self.add((o, _TYPE, c))
         for q in rules.inverses.get(p, ()):                               # prp-inv1/2
             self.add((o, q, s))
         if p in rules.symmetric:                                          # prp-symp
             self.add((o, p, s))
         if p in rules.transitive:                                         # prp-trp
             self._transitive(s, p, o)
-        if p in rules.inverse_functional and len(self.into[o][p]) > 1:   # prp-ifp
+        if p in rules.inverse_functional and _several(self.into[o][p]):   # prp-ifp
             raise ReasoningError(_equality_message(o, p, self.into[o][p]))
         for q, chain in rules.chains.get(p, ()):                          # prp-spo2
             self._chain(s, p, o, q, chain)
@@ -276,6 +279,11 @@ def _literal_types(rules: Rules, literal: Literal) -> frozenset[Node]:
     types = frozenset({own, *rules.datatype_supertypes.get(own, ())})
     ranges = {d for d, data_range in rules.data_ranges.items() if data_range.admits(literal, types)}
     return types | ranges
+
+
+def _several(values: set[Node]) -> bool:
+    """Whether a set of values (never empty here: it holds the triple just added) has more than one."""
+    return len(values) != 1
 
 
 def _equality_message(node: Node, p: Node, values: set[Node]) -> str:
@@ -340,7 +348,7 @@ def _data_ranges(graph: Graph, supertypes: dict[Node, frozenset[Node]]) -> dict[
                     if facet not in FACETS:
                         raise KnowledgeError(f"the fast engine does not implement the facet {facet} of {datatype}; "
                                              "use --engine reference")
-                    facets.append((facet, bound.toPython()))
+                    facets.append((facet, bound.toPython() if isinstance(bound, Literal) else bound))
         accepts = frozenset({base} | {t for t, supers in supertypes.items() if base in supers})
         ranges[datatype] = DataRange(accepts=accepts, facets=tuple(facets))
     return ranges

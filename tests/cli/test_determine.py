@@ -104,3 +104,21 @@ def test_unknown_claim_id(run_cli):
 def test_missing_file(run_cli, tmp_path):
     result = run_cli("determine", str(tmp_path / "absent.json"))
     assert result.exit_code == 2 and "no such file" in result.stderr and result.stdout == ""
+
+
+def test_the_reference_engine_gives_the_same_output_but_for_its_name(run_cli):
+    request = str(EXAMPLES / "no-iv-therapy.json")
+    quick = run_cli("determine", request, "--format", "json")
+    slow = run_cli("determine", request, "--format", "json", "--engine", "reference")
+    assert quick.exit_code == slow.exit_code == 0, slow.stderr
+    quick_json, slow_json = json.loads(quick.stdout), json.loads(slow.stdout)
+    assert quick_json.pop("engine") == "fast (OWL 2 RL rules compiled from the closed knowledge base)"
+    assert slow_json.pop("engine") == "reference (owlrl OWL 2 RL closure)"
+    assert quick_json == slow_json
+
+
+def test_an_unknown_engine_is_refused(run_cli):
+    result = run_cli("determine", SEED, "--engine", "fastest")
+    assert result.exit_code == 2
+    assert "'fastest' is not one of 'fast', 'reference'" in result.stderr
+    assert result.stdout == ""

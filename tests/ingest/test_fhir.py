@@ -12,11 +12,11 @@ import pytest
 from bundles import HCPCS, bundle, claim, write
 from rdflib import RDF, Literal
 
+from reasoner.compiled import load_knowledge
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.tables import reference_tables
-from reasoner.compiled import load_knowledge
 from reasoner.vocab import CPT, ICD, NEC, REQ
 from reasoner.vocab import HCPCS as HCPCS_NS
 

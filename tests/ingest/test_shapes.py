@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
+from reasoner.compiled import load_knowledge
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.tables import reference_tables
-from reasoner.compiled import load_knowledge
 from reasoner.vocab import NEC, REQ
 
 EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.json")

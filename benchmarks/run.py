@@ -1,0 +1,212 @@
+"""necessity's benchmark: prints, from one run on this machine, the knowledge base load time (built
+and cached), the per-request latency of the fast and reference engines (p50/p95, with all of
+ICD-10-CM loaded), their ratio, peak memory, the cold wall time of ``necessity determine`` on the
+seed request, and how the fast engine's latency grows with the number of recommendations.
+
+    python benchmarks/run.py                  # 1,000 generated requests, reference on a sample of 12
+    python benchmarks/run.py --generated 200 --reference-sample 4     # quicker
+
+A request's latency is one claim reviewed in process: its facts built and checked against the
+patient shapes, closed by the engine with the knowledge, decided, and its determinations read.
+The engine's own share (inference only) is printed beside it. Timings are noisy on shared machines:
+compare figures from the same run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def main() -> None:
+    """Run every measurement and print the figures."""
+    options = _arguments()
+    os.environ["NECESSITY_CACHE_DIR"] = tempfile.mkdtemp(prefix="necessity-bench-cache-")
+    print(f"necessity benchmark on {platform.node()}: {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    _load_times()
+    _cold_determine()
+    requests = _requests(options.generated)
+    _latencies(requests, options.reference_sample)
+    _growth(options.growth_sample)
+    print(f"\npeak memory (this process, maximum resident set): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--generated", type=int, default=1000, help="generated requests for the fast engine")
+    parser.add_argument("--reference-sample", type=int, default=12, help="requests the reference engine reviews")
+    parser.add_argument("--growth-sample", type=int, default=100, help="generated requests per growth step")
+    return parser.parse_args()
+
+
+def _load_times() -> None:
+    script = "import time; t = time.perf_counter(); from reasoner.compiled import load_compiled; " \
+             "c = load_compiled(); print(time.perf_counter() - t, len(c.hierarchy.parents))"
+    built = _python(script)
+    cached = [_python(script) for _ in range(3)]
+    print("\nknowledge base load (a fresh process; includes importing necessity):")
+    print(f"  built (no cache: parse, compile, reference closure, tables, ICD-10-CM): {float(built.split()[0]):.2f} s")
+    print(f"  cached (median of 3):                                             "
+          f"{statistics.median(float(c.split()[0]) for c in cached):.2f} s  ({cached[0].split()[1]} ICD-10-CM classes)")
+
+
+def _cold_determine() -> None:
+    command = [sys.executable, "-m", "reasoner", "determine", "examples/seed-aml-port.json", "--format", "json"]
+    walls = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+    print(f"\nnecessity determine examples/seed-aml-port.json, a new process each time (cache built): "
+          f"median {statistics.median(walls):.2f} s wall, runs {', '.join(f'{w:.2f}' for w in walls)} s")
+
+
+def _requests(count: int) -> list[tuple[str, object]]:
+    from reasoner.ingest import read_request
+
+    folder = Path(tempfile.mkdtemp(prefix="necessity-bench-"))
+    examples = sorted(p for p in (ROOT / "examples").glob("*.json") if not p.name.endswith(".expected.json"))
+    generated = _generated(count, folder)
+    readable = []
+    for path in [*examples, *generated]:
+        try:
+            readable.append((path.name, read_request(path)))
+        except Exception:  # refused at ingest: not a latency
+            continue
+    shutil.rmtree(folder)
+    print(f"\nrequests: {len(examples)} examples and {len(readable) - len(examples)} generated "
+          f"({count - (len(readable) - len(examples))} generated ones refused at ingest)")
+    return readable
+
+
+def _generated(count: int, folder: Path) -> list[Path]:
+    from bundles import write
+    from generated import requests
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    bundles: list[dict] = []
+
+    @settings(max_examples=count, deadline=None, database=None, derandomize=True, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(requests())
+    def collect(bundle: dict) -> None:
+        bundles.append(bundle)
+
+    collect()
+    return [write(folder, bundle, f"generated-{n}.json") for n, bundle in enumerate(bundles)]
+
+
+def _latencies(requests: list, sample: int) -> None:
+    from reasoner.compiled import load_compiled, load_knowledge
+    from reasoner.engines import fast, reference
+    from reasoner.facts import claim_facts
+    from reasoner.pipeline import review_claim
+
+    compiled = load_compiled()
+    review_claim(requests[0][1], requests[0][1].claims[0])  # the first review loads the per-process tables
+    whole = _timed(requests, lambda r: review_claim(r, r.claims[0]))
+    facts = [(name, claim_facts(r, r.claims[0], compiled.tables)) for name, r in requests]
+    engine = _timed(facts, lambda f: fast.infer(compiled.rules, f))
+    chosen = requests[:: max(1, len(requests) // sample)][:sample]
+    slow_whole = _timed(chosen, lambda r: review_claim(r, r.claims[0], "reference"))
+    knowledge = load_knowledge().graph
+    slow_engine = _timed(facts[:: max(1, len(facts) // sample)][:sample], lambda f: reference.infer(knowledge, f))
+    print(f"\nper-request latency, in process, all {len(compiled.hierarchy.parents):,} ICD-10-CM classes loaded:")
+    print(f"  {'':34}{'p50':>10}{'p95':>10}{'n':>7}")
+    for label, times in (("fast: whole review", whole), ("fast: inference only", engine),
+                         ("reference: whole review", slow_whole), ("reference: inference only", slow_engine)):
+        print(f"  {label:34}{_ms(_p(times, 50)):>10}{_ms(_p(times, 95)):>10}{len(times):>7}")
+    print(f"  ratio reference / fast, p50: whole review {_p(slow_whole, 50) / _p(whole, 50):,.0f}x, "
+          f"inference only {_p(slow_engine, 50) / _p(engine, 50):,.0f}x")
+
+
+def _growth(sample: int) -> None:
+    from reasoner.compiled import build_compiled
+    from reasoner.determine import decide
+    from reasoner.ingest import read_request
+    from reasoner.pipeline import closed_quads
+    from reasoner.store import decision_store
+
+    folder = Path(tempfile.mkdtemp(prefix="necessity-bench-growth-"))
+    requests = [read_request(p) for p in _generated(sample, folder)[:sample]]
+    print("\nfast engine latency as the recommendations grow (synthetic copies of every recommendation):")
+    print(f"  {'':8}{'recommendations':>16}{'build':>9}{'p50':>10}{'p95':>10}")
+    for factor in (1, 4, 16):
+        root = _synthetic_root(folder / f"x{factor}", factor)
+        start = time.perf_counter()
+        compiled = build_compiled(root)
+        built = time.perf_counter() - start
+        count = _recommendations(compiled)
+        times = _timed([(str(n), r) for n, r in enumerate(requests)],
+                       lambda r, c=compiled: decide(decision_store(closed_quads(r, r.claims[0], "fast", c))))
+        print(f"  x{factor:<7}{count:>16}{built:>8.1f}s{_ms(_p(times, 50)):>10}{_ms(_p(times, 95)):>10}")
+    shutil.rmtree(folder)
+
+
+def _synthetic_root(target: Path, factor: int) -> Path:
+    """A copy of the data folders with ``factor - 1`` renamed copies of every recommendation added."""
+    from rdflib import Graph, URIRef
+
+    from reasoner import resources
+    from reasoner.compiled import load_knowledge
+    from reasoner.vocab import NEC
+
+    for name in ("ontology", "kg", "queries"):
+        shutil.copytree(resources.data_root() / name, target / name)
+    graph, copies = load_knowledge().graph, Graph()
+    recommendations = set(graph.subjects(predicate=None, object=NEC.Recommendation))
+    for rec in recommendations:
+        for copy in range(1, factor):
+            twin = URIRef(f"{rec}-synthetic-{copy}")
+            for _, p, o in graph.triples((rec, None, None)):
+                copies.add((twin, p, o))
+    copies.serialize(target / "kg" / "synthetic.ttl", format="turtle")
+    return target
+
+
+def _recommendations(compiled: object) -> int:
+    from reasoner.vocab import NEC
+
+    return sum(1 for s, p, o in compiled.asserted if o == NEC.Recommendation)  # type: ignore[attr-defined]
+
+
+def _timed(items: list, work: Callable) -> list[float]:
+    times = []
+    for _, item in items:
+        start = time.perf_counter()
+        work(item)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _p(times: list[float], percentile: int) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(percentile / 100 * (len(ordered) - 1)))]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def _python(script: str) -> str:
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True)
+    return run.stdout.strip()
+
+
+if __name__ == "__main__":
+    main()

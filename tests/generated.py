@@ -1,0 +1,116 @@
+"""Random review requests built from the knowledge base's own codes (hypothesis strategies), for the
+engines' equivalence test and the benchmark: billing codes the knowledge declares, diagnoses below
+every ICD-10-CM class it names, labs at and around every threshold of its datatype restrictions (in
+canonical and other units), drugs and routes, planned services, documentation answers present,
+absent or contrary, ages around every age threshold, both claim uses and types, places of service.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from bundles import ROUTES, bundle
+from hypothesis import strategies as st
+from rdflib import Literal
+
+from reasoner.compiled import load_compiled, load_knowledge
+from reasoner.vocab import ICD
+
+SERVICE_DATE = date(2026, 11, 20)
+OTHER_DIAGNOSES = ("I10", "E11.9", "J45.909", "D69.6", "Z51.11", "C92.99X")  # unrelated ones and an unknown code
+TEXTS = ("", "Ultrasound guidance", "Blood typing", "Manual differential WBC", "lidocaine local infiltration",
+         "Lidocaine IV infusion", "Platelets, pheresis", "Port placement", "Type and screen")
+PLACES = (None, "11", "19", "21", "22", "23")
+STATED_ANSWERS = """PREFIX nec: <https://necessity.example/ns#>
+SELECT ?answer WHERE { ?question nec:linkId ?linkId . ?criterion nec:asks ?question .
+                       { ?criterion nec:expectedAnswer ?answer } UNION { ?criterion nec:refutingAnswer ?answer } }"""
+
+
+@cache
+def pools() -> dict[str, Any]:
+    """What requests are drawn from, read from the knowledge base and the ICD-10-CM hierarchy."""
+    compiled, graph = load_compiled(), load_knowledge().graph
+    declared = sorted(str(code) for code in compiled.tables.declared_codes)
+    billing = [c.rsplit("/", 1)[1] for c in declared if "/code/cpt/" in c or "/code/hcpcs/" in c]
+    drugs = [c.rsplit("/", 1)[1] for c in declared if "/code/rxnorm/" in c] + ["999001"]
+    services = [c.rsplit("/", 1)[1] for c in declared if "/code/sct/" in c]
+    bounds = sorted({Decimal(str(bound)) for r in compiled.rules.data_ranges.values() for _, bound in r.facets})
+    named = sorted({str(t) for triple in graph for t in triple if str(t).startswith(str(ICD))})
+    answers: dict[str, list[Any]] = {}
+    for link_id, kind in compiled.tables.answer_types.items():
+        stated = [str(row[0]) for row in graph.query(STATED_ANSWERS, initBindings={"linkId": Literal(link_id)})]
+        answers[link_id] = [True, False] if kind == "boolean" else \
+            [int(b) + d for b in bounds if b == int(b) for d in (-1, 0, 1)] if kind == "integer" else \
+            sorted(set(stated)) + ["something-else"]
+    return {"billing": billing, "drugs": drugs, "services": services, "bounds": bounds,
+            "diagnoses": _codes_below(named) + list(OTHER_DIAGNOSES), "answers": dict(answers),
+            "units": compiled.tables.units}
+
+
+def _codes_below(named: list[str]) -> list[str]:
+    """A few ICD-10-CM codes below each class the knowledge names (the class itself when it is a code)."""
+    hierarchy = load_compiled().hierarchy
+    children: dict[str, list[str]] = defaultdict(list)
+    for child, parent in hierarchy.parents.items():
+        if parent:
+            children[parent].append(child)
+    codes = []
+    for iri in named:
+        below, todo = [], [iri]
+        while todo and len(below) < 4:
+            node = todo.pop(0)
+            kids = sorted(children.get(node, ()))
+            if not kids and not node.removeprefix(str(ICD)).startswith(("block-", "chapter-")):
+                below.append(node.removeprefix(str(ICD)))
+            todo.extend(kids[:3])
+        codes += below
+    return sorted(set(codes))
+
+
+@st.composite
+def requests(draw: Any) -> dict[str, Any]:
+    """One FHIR R4 review-request Bundle with one claim."""
+    p = pools()
+    lines = []
+    for code in draw(st.lists(st.sampled_from(p["billing"]), min_size=1, max_size=5, unique=True)):
+        text = draw(st.sampled_from(TEXTS))
+        quantity = draw(st.sampled_from((None, None, 1, 1.5, 2, 2.5, 3)))
+        lines.append({"code": code, "text": text, "quantity": quantity})
+    age = draw(st.sampled_from([int(b) + d for b in p["bounds"] if b == int(b) and 2 <= b < 100 for d in (-1, 0, 1)]
+                               + [45, 70]))
+    birth = SERVICE_DATE.replace(year=SERVICE_DATE.year - age) + timedelta(days=draw(st.sampled_from((-1, 0, 1))))
+    return bundle(
+        lines, birth=birth.isoformat(),
+        conditions=tuple(draw(st.lists(st.sampled_from(p["diagnoses"]), max_size=3, unique=True))),
+        labs=draw(_labs(p)),
+        meds=tuple(draw(st.lists(st.tuples(st.sampled_from(p["drugs"]), st.sampled_from(("", *ROUTES))),
+                                 max_size=2, unique_by=lambda m: m[0]))),
+        docs=draw(_answers(p)), use=draw(st.sampled_from(("claim", "preauthorization"))),
+        claim_type=draw(st.sampled_from(("professional", "institutional"))),
+        date=SERVICE_DATE.isoformat(), services=tuple(draw(st.lists(st.sampled_from(p["services"]), max_size=1))),
+        pos=draw(st.sampled_from(PLACES)))
+
+
+@st.composite
+def _labs(draw: Any, p: dict[str, Any]) -> dict[str, Any]:
+    units = p["units"]
+    labs = {}
+    for loinc in draw(st.lists(st.sampled_from(sorted(units.canonical)), max_size=4, unique=True)):
+        canonical = Decimal(str(draw(st.sampled_from(p["bounds"])))) + draw(st.sampled_from(
+            (Decimal(-1), Decimal("-0.1"), Decimal(0), Decimal("0.1"), Decimal(1))))
+        unit = draw(st.sampled_from(sorted(u for (code, u) in units.factors if code == loinc)))
+        value = canonical / units.factors[(loinc, unit)]
+        labs[loinc] = (float(value), unit, SERVICE_DATE.isoformat())
+    return labs
+
+
+@st.composite
+def _answers(draw: Any, p: dict[str, Any]) -> dict[str, Any]:
+    answers = {}
+    for link_id in draw(st.lists(st.sampled_from(sorted(p["answers"])), max_size=6, unique=True)):
+        answers[link_id] = draw(st.sampled_from(p["answers"][link_id]))
+    return answers

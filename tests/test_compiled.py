@@ -1,0 +1,88 @@
+"""The compiled knowledge cache: written once per content version, read back instead of rebuilt,
+rebuilt when a knowledge file changes, and never in the way when it is broken or cannot be written."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reasoner import compiled, resources
+from reasoner.compiled import CompiledKnowledge, compiled_for
+from reasoner.knowledge import build_knowledge
+from reasoner.vocab import NEC
+
+
+@pytest.fixture
+def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the data folders, and an empty cache folder of its own."""
+    for name in ("ontology", "kg", "queries"):
+        shutil.copytree(resources.data_root() / name, tmp_path / "data" / name)
+    monkeypatch.setenv("NECESSITY_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "data"
+
+
+def fresh(root: Path) -> CompiledKnowledge:
+    """The compiled knowledge of ``root`` as a new process would load it (not this process's memory)."""
+    build_knowledge.cache_clear()
+    return compiled_for.__wrapped__(root)  # type: ignore[attr-defined]
+
+
+def cache_files(root: Path) -> list[Path]:
+    return sorted((root.parent / "cache").glob("knowledge-*.pickle"))
+
+
+def test_the_first_load_writes_the_cache_and_the_next_reads_it(copy, monkeypatch):
+    built = fresh(copy)
+    [written] = cache_files(copy)
+    assert built.version in written.name
+    monkeypatch.setattr(compiled, "build_compiled", lambda root: pytest.fail("rebuilt although cached"))
+    read = fresh(copy)
+    assert read.version == built.version
+    assert set(read.asserted) == set(built.asserted) and read.rules == built.rules
+    assert len(read.hierarchy.parents) == 98505
+
+
+def test_a_change_under_kg_makes_a_new_cache_with_the_change(copy):
+    before = fresh(copy)
+    rule = copy / "kg" / "guidelines" / "aabb-2015-platelet-transfusion.ttl"
+    assert rule.is_file()
+    rule.write_text(rule.read_text() + "\nrec:aabb-2015-r2 rdfs:comment \"changed\" .\n")
+    after = fresh(copy)
+    assert after.version != before.version
+    assert len(cache_files(copy)) == 2
+    assert len(after.asserted) == len(before.asserted) + 1
+
+
+def test_the_closed_knowledge_holds_what_owlrl_entails_from_it_alone(copy):
+    knowledge = fresh(copy)
+    # scm-sco: a recommendation's class is below its superclasses; the reference closure made it explicit.
+    assert any(p == NEC.Recommendation or o == NEC.Recommendation for _, p, o in knowledge.entailed)
+    assert not set(knowledge.entailed) & set(knowledge.asserted)
+
+
+def test_an_unreadable_cache_is_rebuilt(copy, caplog):
+    built = fresh(copy)
+    [written] = cache_files(copy)
+    written.write_bytes(b"not a pickle")
+    assert fresh(copy).version == built.version
+    assert "ignoring the unreadable knowledge cache" in caplog.text
+    assert isinstance(pickle.loads(written.read_bytes()), CompiledKnowledge)
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_time(copy, monkeypatch, caplog):
+    blocker = copy.parent / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("NECESSITY_CACHE_DIR", str(blocker / "cache"))
+    assert fresh(copy).version
+    assert "could not write the knowledge cache" in caplog.text
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("NECESSITY_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert compiled.cache_dir() == tmp_path / "necessity"
+    monkeypatch.setenv("NECESSITY_CACHE_DIR", str(tmp_path / "mine"))
+    assert compiled.cache_dir() == tmp_path / "mine"
