@@ -5,9 +5,9 @@ Building it parses and compiles the knowledge (``reasoner/knowledge.py``), close
 reference engine (owlrl: the schema rules and everything about the knowledge's own individuals),
 compiles the fast engine's tables from that closure, and reads the ingest tables and the
 ICD-10-CM hierarchy. The cache file is named after the content version (a hash of every knowledge
-file, the hierarchy and the queries), so a change under kg/, ontology/ or queries/ makes a new one (and so does a change to the code that
-builds it).
-It lives in ``$NECESSITY_CACHE_DIR``, else ``$XDG_CACHE_HOME/necessity``, else ``~/.cache/necessity``.
+file, the hierarchy and the queries) and a hash of the code that builds it, so a change under kg/,
+ontology/ or queries/, or to that code, makes a new one. It lives in ``$NECESSITY_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/necessity``, else ``~/.cache/necessity``.
 """
 
 from __future__ import annotations
