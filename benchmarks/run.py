@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -42,8 +43,11 @@ def main() -> None:
     requests = _requests(options.generated)
     _latencies(requests, options.reference_sample)
     _growth(options.growth_sample)
-    print(f"\npeak memory (this process, maximum resident set): "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"\npeak memory of the whole run (reference reviews and growth included): {_peak_mib():.0f} MiB")
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _arguments() -> argparse.Namespace:
@@ -120,6 +124,7 @@ def _latencies(requests: list, sample: int) -> None:
     compiled = load_compiled()
     review_claim(requests[0][1], requests[0][1].claims[0])  # the first review loads the per-process tables
     whole = _timed(requests, lambda r: review_claim(r, r.claims[0]))
+    fast_peak = _peak_mib()
     facts = [(name, claim_facts(r, r.claims[0], compiled.tables)) for name, r in requests]
     engine = _timed(facts, lambda f: fast.infer(compiled.rules, f))
     chosen = requests[:: max(1, len(requests) // sample)][:sample]
@@ -131,8 +136,44 @@ def _latencies(requests: list, sample: int) -> None:
     for label, times in (("fast: whole review", whole), ("fast: inference only", engine),
                          ("reference: whole review", slow_whole), ("reference: inference only", slow_engine)):
         print(f"  {label:34}{_ms(_p(times, 50)):>10}{_ms(_p(times, 95)):>10}{len(times):>7}")
+    print(f"  peak memory after loading and the fast reviews: {fast_peak:.0f} MiB (maximum resident set)")
+    lines = sum(len(r.claims[0].lines) for _, r in requests)
+    print(f"  fast, per claim line (all reviews' time / {lines} lines): {_ms(sum(whole) / lines)} mean")
     print(f"  ratio reference / fast, p50: whole review {_p(slow_whole, 50) / _p(whole, 50):,.0f}x, "
           f"inference only {_p(slow_engine, 50) / _p(engine, 50):,.0f}x")
+    _stages(requests, compiled)
+
+
+def _stages(requests: list, compiled: object) -> None:
+    """Where a fast review's time goes: the p50 of each stage, over the same requests."""
+    from reasoner.determine import apply_decision, read_determinations
+    from reasoner.engines import fast
+    from reasoner.facts import claim_facts
+    from reasoner.ingest.shapes import check_patient_graph
+    from reasoner.pipeline import _knowledge_quads
+    from reasoner.store import decision_store, quads
+
+    c: Any = compiled
+    facts = [(name, claim_facts(r, r.claims[0], c.tables)) for name, r in requests]
+    inferred = [(name, (f, fast.infer(c.rules, f))) for name, f in facts]
+    knowledge = _knowledge_quads(c)
+    decision: dict[str, list[float]] = {"decision store": [], "decision updates": [], "reading the determinations": []}
+    for _, (given, entailed) in inferred:
+        start = time.perf_counter()
+        store = decision_store([*knowledge, *quads(given), *quads(entailed)])
+        built = time.perf_counter()
+        apply_decision(store)
+        decided = time.perf_counter()
+        read_determinations(store)
+        for name, took in zip(decision, (built - start, decided - built, time.perf_counter() - decided), strict=True):
+            decision[name].append(took)
+    stages = {
+        "facts": _timed(requests, lambda r: claim_facts(r, r.claims[0], c.tables)),
+        "patient shapes (SHACL)": _timed(facts, lambda f: check_patient_graph(f, "-")),
+        "inference": _timed(facts, lambda f: fast.infer(c.rules, f)),
+        **decision,
+    }
+    print("  fast review by stage, p50: " + "; ".join(f"{name} {_ms(_p(t, 50))}" for name, t in stages.items()))
 
 
 def _growth(sample: int) -> None:
@@ -152,6 +193,7 @@ def _growth(sample: int) -> None:
         compiled = build_compiled(root)
         built = time.perf_counter() - start
         count = _recommendations(compiled)
+        decide(decision_store(closed_quads(requests[0], requests[0].claims[0], "fast", compiled)))  # warm up
         times = _timed([(str(n), r) for n, r in enumerate(requests)],
                        lambda r, c=compiled: decide(decision_store(closed_quads(r, r.claims[0], "fast", c))))
         print(f"  x{factor:<7}{count:>16}{built:>8.1f}s{_ms(_p(times, 50)):>10}{_ms(_p(times, 95)):>10}")
@@ -180,9 +222,11 @@ def _synthetic_root(target: Path, factor: int) -> Path:
 
 
 def _recommendations(compiled: object) -> int:
+    from rdflib import RDF
+
     from reasoner.vocab import NEC
 
-    return sum(1 for s, p, o in compiled.asserted if o == NEC.Recommendation)  # type: ignore[attr-defined]
+    return sum(1 for _, p, o in compiled.asserted if p == RDF.type and o == NEC.Recommendation)  # type: ignore
 
 
 def _timed(items: list, work: Callable) -> list[float]:
@@ -200,7 +244,7 @@ def _p(times: list[float], percentile: int) -> float:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
 
 
 def _python(script: str) -> str:

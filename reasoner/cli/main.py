@@ -1,24 +1,32 @@
-"""The ``necessity`` entry point: adds the commands and maps necessity's errors to exit code 2."""
+"""The ``necessity`` entry point: finds the commands (each imported when it runs) and maps
+necessity's errors to exit code 2."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from reasoner import __version__
-from reasoner.cli.check import check
-from reasoner.cli.determine import determine
-from reasoner.cli.explain import explain
-from reasoner.cli.export import export
-from reasoner.cli.query import query
-from reasoner.cli.questionnaire import questionnaire
-from reasoner.cli.report import report
-from reasoner.cli.serve import serve
 from reasoner.errors import NecessityError
+
+# Each command's module is imported only when the command runs, so that a command does not pay for
+# the others' libraries (networkx, the FHIR models, the SHACL engine) when it starts.
+COMMANDS = {name: f"reasoner.cli.{name}" for name in
+            ("determine", "report", "questionnaire", "explain", "query", "export", "serve", "check")}
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        command: click.Command = getattr(importlib.import_module(COMMANDS[name]), name)
+        return command
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -36,13 +44,3 @@ def cli() -> None:
 
     Example: necessity determine examples/seed-aml-port.json
     """
-
-
-cli.add_command(determine)
-cli.add_command(check)
-cli.add_command(query)
-cli.add_command(explain)
-cli.add_command(export)
-cli.add_command(serve)
-cli.add_command(questionnaire)
-cli.add_command(report)
