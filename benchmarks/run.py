@@ -179,6 +179,8 @@ def _stages(requests: list, compiled: object) -> None:
 def _growth(sample: int) -> None:
     from reasoner.compiled import build_compiled
     from reasoner.determine import decide
+    from reasoner.engines import fast
+    from reasoner.facts import claim_facts
     from reasoner.ingest import read_request
     from reasoner.pipeline import closed_quads
     from reasoner.store import decision_store
@@ -186,7 +188,7 @@ def _growth(sample: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="necessity-bench-growth-"))
     requests = [read_request(p) for p in _generated(sample, folder)[:sample]]
     print("\nfast engine latency as the recommendations grow (synthetic copies of every recommendation):")
-    print(f"  {'':8}{'recommendations':>16}{'build':>9}{'p50':>10}{'p95':>10}")
+    print(f"  {'':6}{'recommendations':>16}{'build':>8}{'review p50':>12}{'p95':>10}{'inference p50':>15}{'p95':>9}")
     for factor in (1, 4, 16):
         root = _synthetic_root(folder / f"x{factor}", factor)
         start = time.perf_counter()
@@ -196,7 +198,10 @@ def _growth(sample: int) -> None:
         decide(decision_store(closed_quads(requests[0], requests[0].claims[0], "fast", compiled)))  # warm up
         times = _timed([(str(n), r) for n, r in enumerate(requests)],
                        lambda r, c=compiled: decide(decision_store(closed_quads(r, r.claims[0], "fast", c))))
-        print(f"  x{factor:<7}{count:>16}{built:>8.1f}s{_ms(_p(times, 50)):>10}{_ms(_p(times, 95)):>10}")
+        facts = [(str(n), claim_facts(r, r.claims[0], compiled.tables)) for n, r in enumerate(requests)]
+        engine = _timed(facts, lambda f, c=compiled: fast.infer(c.rules, f))
+        print(f"  x{factor:<5}{count:>16}{built:>7.1f}s{_ms(_p(times, 50)):>12}{_ms(_p(times, 95)):>10}"
+              f"{_ms(_p(engine, 50)):>15}{_ms(_p(engine, 95)):>9}")
     shutil.rmtree(folder)
 
 
