@@ -17,6 +17,7 @@ import logging
 import os
 import pickle
 import sys
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -73,12 +74,17 @@ def compiled_for(root: Path) -> CompiledKnowledge:
     path = cache_dir() / f"knowledge-{version}-{_code_version()}.pickle"
     cached = _read_cache(path, version)
     if cached is not None:
+        log.info("knowledge base %s read from the cache %s", version, path)
         return cached
+    started = time.perf_counter()
     compiled = build_compiled(root)
+    log.info("knowledge base %s built in %.1f s (closed by owlrl, compiled for the fast engine)", version,
+             time.perf_counter() - started)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_whole(path, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
         _forget_old(path.parent)
+        log.info("knowledge base %s cached in %s", version, path)
     except (OSError, NecessityError) as exc:
         log.warning("could not write the knowledge cache %s (%s); going on without it", path, exc)
     return compiled

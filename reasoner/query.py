@@ -13,6 +13,7 @@ from typing import Any
 
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
@@ -77,15 +78,26 @@ def run_query(text: str, request: str | None = None, claim_id: str | None = None
     return QueryResult(columns=columns, rows=tuple(tuple(row) for row in result))
 
 
+def check_query(text: str) -> None:
+    """Raise QueryError unless ``text`` parses as a SPARQL query (not an update) without a ``SERVICE``
+    clause: necessity's graphs are local, and nothing may leave the machine."""
+    try:
+        tree = parseQuery(text)
+    except Exception as exc:  # noqa: BLE001 - the SPARQL parser raises many types
+        raise QueryError(f"the query does not parse (only SELECT, ASK, CONSTRUCT and DESCRIBE are queries): "
+                         f"{exc}") from exc
+    if _mentions(list(tree), "ServiceGraphPattern"):
+        raise QueryError("SERVICE is refused: necessity queries only its local graph, nothing leaves the machine")
+
+
 def _prepare(text: str) -> Query:
+    check_query(text)
     try:
         prepared = prepareQuery(text)
     except Exception as exc:  # noqa: BLE001 - the SPARQL parser raises many types
         raise QueryError(f"the query does not parse (only SELECT, ASK and CONSTRUCT are allowed): {exc}") from exc
     if prepared.algebra.name == "DescribeQuery":
         raise QueryError("DESCRIBE is not supported: use CONSTRUCT")
-    if _mentions(prepared.algebra, "ServiceGraphPattern"):
-        raise QueryError("SERVICE is refused: necessity queries only its local graph, nothing leaves the machine")
     return prepared
 
 

@@ -1,11 +1,12 @@
 """A read-only SPARQL 1.1 Protocol endpoint (``necessity serve``) over the knowledge base, the
 ICD-10-CM hierarchy and, optionally, one request's decided graph.
 
-necessity writes no HTTP server: it fills an Oxigraph store in a temporary folder and runs
-Oxigraph's own server on it (``oxigraph serve-read-only``, from the PyPI package ``oxigraph``),
-which answers SPARQL 1.1 Protocol queries at ``/query``, refuses updates, cuts off a query after
-``--timeout`` seconds, and serves a YASGUI page at ``/`` from its own files (nothing is fetched from
-the network). Each part is a named graph, and the default graph is their union.
+necessity fills an Oxigraph store in a temporary folder and runs Oxigraph's own server on it
+(``oxigraph serve-read-only``, from the PyPI package ``oxigraph``) on a private loopback port: it
+answers SPARQL 1.1 Protocol queries at ``/query``, refuses updates, cuts off a query after
+``--timeout`` seconds, and serves a YASGUI page at ``/`` from its own files. Clients reach it only
+through the gate (``reasoner/gate.py``), which refuses SERVICE, foreign Host headers and updates,
+and turns a cut-off answer into an error. Each part is a named graph; the default graph is their union.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rdflib import Graph, Literal
 from reasoner import resources
 from reasoner.compiled import load_knowledge
 from reasoner.errors import NecessityError
+from reasoner.gate import Gate, start_gate
 from reasoner.pipeline import decided
 from reasoner.vocab import BASE
 
@@ -92,31 +94,57 @@ def _quads(graph: Graph, name: str) -> str:
     return "".join(f"{line.rstrip().removesuffix('.').rstrip()} <{name}> .\n" for line in lines if line.strip())
 
 
-def server_command(program: str, location: Path, host: str, port: int, timeout: int) -> list[str]:
-    """The command that runs Oxigraph's server (``program``) on the store at ``location``, read-only."""
-    return [program, "serve-read-only", "--location", str(location), "--bind", f"{_bind_host(host)}:{port}",
+def server_command(program: str, location: Path, port: int, timeout: int) -> list[str]:
+    """The command that runs Oxigraph's server (``program``) on the store at ``location``, read-only,
+    on a loopback port only the gate talks to."""
+    return [program, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}",
             "--union-default-graph", "--timeout-s", str(timeout)]
 
 
 def serve(request: str | None, claim_id: str | None, host: str, port: int, timeout: int,
           ready: Callable[[Endpoint], None]) -> None:
-    """Fill a temporary store, serve it, tell ``ready`` once the server listens, and serve until
-    interrupted (KeyboardInterrupt) or until the server stops."""
+    """Fill a temporary store, serve it behind the gate, tell ``ready`` once both listen, and serve
+    until interrupted (KeyboardInterrupt) or until the server stops."""
     program = _oxigraph()
     with tempfile.TemporaryDirectory(prefix="necessity-serve-") as folder:
         location = Path(folder) / "store"
         graphs = fill_store(location, request, claim_id)
-        process = subprocess.Popen(server_command(program, location, host, port, timeout),
+        upstream = _free_loopback_port()
+        process = subprocess.Popen(server_command(program, location, upstream, timeout),
                                    preexec_fn=_stop_with_parent)
+        gate: Gate | None = None
         try:
-            if _wait_until_listening(process, host, port):
+            if _wait_until_listening(process, "127.0.0.1", upstream):
+                gate = _open_gate(host, port, upstream, timeout)
                 ready(Endpoint(host=host, port=port, graphs=graphs))
             code = process.wait()
         except KeyboardInterrupt:
-            process.terminate()
-            process.wait(timeout=30)
             return
-        raise NecessityError(f"the SPARQL server stopped with exit code {code} (is port {port} in use?)")
+        finally:
+            _close(gate, process)
+        raise NecessityError(f"the SPARQL server stopped with exit code {code}")
+
+
+def _open_gate(host: str, port: int, upstream: int, timeout: int) -> Gate:
+    try:
+        return start_gate(host, port, upstream, timeout, loopback=host in LOOPBACK)
+    except OSError as exc:
+        raise NecessityError(f"cannot listen on {host} port {port}: {exc.strerror} (is the port in use?)") from exc
+
+
+def _close(gate: Gate | None, process: subprocess.Popen[bytes]) -> None:
+    if gate is not None:
+        gate.shutdown()
+        gate.server_close()
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int) -> bool:
@@ -145,6 +173,3 @@ def _oxigraph() -> str:
         raise NecessityError("the 'oxigraph' server program is missing: pip install 'oxigraph>=0.5,<0.6'")
     return found
 
-
-def _bind_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

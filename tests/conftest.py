@@ -31,7 +31,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     lines = sorted({value for reports in terminalreporter.stats.values() for report in reports
                     for key, value in getattr(report, "user_properties", []) if key == "corpus-summary"})
     if lines:
-        terminalreporter.section("Synthea corpus: one line per bundle")
+        terminalreporter.section("Corpora and load: one line each")
         for line in lines:
             terminalreporter.write_line(line)
 

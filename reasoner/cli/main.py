@@ -4,6 +4,7 @@ necessity's errors to exit code 2."""
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 
 import click
@@ -37,10 +38,20 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="necessity")
-def cli() -> None:
+@click.option("--verbose", is_flag=True,
+              help="Log to standard error what necessity does: the knowledge cache it reads or builds (its file "
+                   "and version), the engine, and for each claim reviewed its number of lines and the time taken. "
+                   "Never patient data: no names, dates, codes, values or identifiers of the request. Without "
+                   "--verbose only problems with the cache are logged.")
+def cli(verbose: bool) -> None:
     """necessity: decides, and proves, whether each billing code on a claim is medically necessary.
 
     Decision support, not a decision: a licensed reviewer decides.
 
     Example: necessity determine examples/seed-aml-port.json
     """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("necessity: %(message)s"))
+    log = logging.getLogger("necessity")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
