@@ -94,7 +94,7 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, units: Uni
     try:
         value, unit = units.normalize(lab.loinc, lab.value, lab.unit)
     except UnitError as exc:
-        raise InputError(path, lab.source, "valueQuantity.code", str(exc)) from exc
+        raise InputError(path, lab.source, exc.field, str(exc)) from exc
     shown = format(value.normalize(), "f")
     values: tuple[tuple[URIRef, Node], ...] = (
         (NEC.value, Literal(shown, datatype=XSD.decimal)), (NEC.unit, Literal(unit)),

@@ -22,7 +22,7 @@ from reasoner.engines import fast, reference
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
-from reasoner.ingest.model import Claim, Request
+from reasoner.ingest.model import Claim, RejectedClaim, Request
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.tables import Tables
 from reasoner.store import as_graph, decision_store, quads
@@ -57,6 +57,7 @@ class Review:
     claims: tuple[ClaimReview, ...]
     notes: tuple[str, ...]
     engine: str = ENGINES["fast"]
+    rejected: tuple[RejectedClaim, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,22 @@ def review(path: str | Path, claim_id: str | None = None, engine: str = "fast") 
     request = read_request(path)
     compiled = load_compiled()
     claims = _chosen_claims(request, claim_id)
+    reviews: list[ClaimReview] = []
+    rejected = list(request.rejected) if claim_id is None else []
+    for number, claim in enumerate(claims, start=1):
+        try:
+            reviews.append(_logged(number, len(claims), engine, request, claim))
+        except InputError as exc:  # a claim that cannot be reviewed does not stop the others
+            rejected.append(RejectedClaim(source=claim.source, error=exc))
+    if not reviews:
+        raise rejected[0].error
     return Review(
         request=str(path),
         knowledge_version=compiled.version,
-        claims=tuple(_logged(number, len(claims), engine, request, claim)
-                     for number, claim in enumerate(claims, start=1)),
+        claims=tuple(reviews),
         notes=request.notes + _unknown_code_notes(request, compiled.tables),
         engine=ENGINES[engine],
+        rejected=tuple(rejected),
     )
 
 
@@ -143,6 +153,9 @@ _QUADS: dict[str, tuple[ox.Quad, ...]] = {}
 def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:
     if claim_id is None:
         return request.claims
+    for rejected in request.rejected:
+        if claim_id in (rejected.source, rejected.source.partition("/")[2]):
+            raise rejected.error
     chosen = tuple(c for c in request.claims if claim_id in (c.id, c.source))
     if not chosen:
         known = ", ".join(c.id for c in request.claims)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reasoner.cli.options import claim_option, engine_option, format_option, request_argument
+from reasoner.cli.options import claim_option, engine_option, exit_if_rejected, format_option, request_argument
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
 from reasoner.render.json import render_json
@@ -27,3 +27,4 @@ def determine(request: str, claim_id: str | None, output_format: str, engine: st
     result = review(request, claim_id, engine)
     renderers = {"json": render_json, "fhir": render_fhir, "text": render_text}
     click.echo(renderers[output_format](result), nl=False)
+    exit_if_rejected(result)

@@ -50,6 +50,7 @@ def cli(verbose: bool) -> None:
 
     Example: necessity determine examples/seed-aml-port.json
     """
+    logging.getLogger().handlers[:] = [logging.NullHandler()]  # libraries' warnings (rdflib's) stay silent
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("necessity: %(message)s"))
     log = logging.getLogger("necessity")

@@ -1,6 +1,9 @@
-"""Options shared by the commands."""
+"""Options and endings shared by the commands."""
 
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import click
 
@@ -11,3 +14,11 @@ format_option = click.option("--format", "output_format", type=click.Choice(["te
 engine_option = click.option("--engine", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
                              help="Inference engine: fast (compiled OWL 2 RL rules) or reference (owlrl's full "
                                   "closure; seconds per claim).")
+
+
+def exit_if_rejected(review: Any) -> None:
+    """After the output is written: name each claim that could not be reviewed, and exit with code 1."""
+    for rejected in review.rejected:
+        click.echo(f"necessity: error: {rejected.source} was not reviewed: {rejected.error}", err=True)
+    if review.rejected:
+        sys.exit(1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reasoner.cli.options import claim_option, engine_option, request_argument
+from reasoner.cli.options import claim_option, engine_option, exit_if_rejected, request_argument
 from reasoner.errors import NecessityError
 from reasoner.files import write_whole
 from reasoner.render.report import render_report
@@ -31,5 +31,6 @@ def report(request: str, claim_id: str | None, output: str, engine: str) -> None
     path = Path(output)
     if path.suffix.lower() not in FORMATS:
         raise NecessityError(f"{output}: the report is written as .md or .html")
-    rendered = render_report(review_report(request, claim_id, engine), FORMATS[path.suffix.lower()])
-    write_whole(path, rendered.encode("utf-8"))
+    result = review_report(request, claim_id, engine)
+    write_whole(path, render_report(result, FORMATS[path.suffix.lower()]).encode("utf-8"))
+    exit_if_rejected(result.review)

@@ -39,12 +39,19 @@ def read_bundle(path: Path) -> model.Request:
     """Read a FHIR R4 Bundle file into a request; raise InputError naming the file, resource and field."""
     where = str(path)
     bundle = _load_json(path)
-    resources, notes = _validated_resources(where, bundle)
+    resources, notes, rejected = _validated_resources(where, bundle)
     patient = _the_patient(where, resources)
     for resource in resources:
         _check_subject(where, resource, patient)
-    claims = tuple(_claim(where, r, patient) for r in _of_type(resources, "Claim"))
+    claims = []
+    for resource in _of_type(resources, "Claim"):
+        try:
+            claims.append(_claim(where, resource, patient))
+        except InputError as exc:  # one bad Claim does not stop the review of the others
+            rejected.append(model.RejectedClaim(source=resource.label, error=exc))
     if not claims:
+        if rejected:
+            raise rejected[0].error
         raise InputError(where, "Bundle", "entry", "no Claim resource: nothing to review")
     return model.Request(
         path=where,
@@ -55,8 +62,9 @@ def read_bundle(path: Path) -> model.Request:
                     for d in _drugs(r, notes)),
         services=tuple(s for r in _of_type(resources, "ServiceRequest") for s in _services(r)),
         answers=tuple(a for r in _of_type(resources, "QuestionnaireResponse") for a in _answers(r)),
-        claims=claims,
+        claims=tuple(claims),
         notes=tuple(notes + [note for c in claims for note in c.notes]),
+        rejected=tuple(rejected),
     )
 
 
@@ -67,6 +75,8 @@ def _load_json(path: Path) -> dict[str, Any]:
         raise InputError(str(path), "-", "-", f"not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise InputError(str(path), "-", f"line {exc.lineno} column {exc.colno}", f"not JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise InputError(str(path), "-", "-", "not JSON that can be read: nested too deep") from exc
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         kind = data.get("resourceType", "-") if isinstance(data, dict) else type(data).__name__
         raise InputError(str(path), str(kind), "resourceType", "expected a FHIR Bundle")
@@ -82,12 +92,14 @@ class _Resource:
         self.label, self.obj, self.keys = label, obj, keys
 
 
-def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Resource], list[str]]:
+def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Resource], list[str],
+                                                                      list[model.RejectedClaim]]:
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise InputError(where, "Bundle", "entry", "not a list")
     resources: list[_Resource] = []
     notes: list[str] = []
+    rejected: list[model.RejectedClaim] = []
     skipped: dict[str, int] = {}
     for index, entry in enumerate(entries):
         raw = entry.get("resource") if isinstance(entry, dict) else None
@@ -98,9 +110,14 @@ def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Reso
             skipped[kind] = skipped.get(kind, 0) + 1
             continue
         label = f"{kind}/{raw.get('id') or f'entry[{index}]'}"
-        resources.append(_Resource(label, _validate(where, label, kind, raw), _keys(entry, kind, raw)))
+        try:
+            resources.append(_Resource(label, _validate(where, label, kind, raw), _keys(entry, kind, raw)))
+        except InputError as exc:
+            if kind != "Claim":
+                raise
+            rejected.append(model.RejectedClaim(source=label, error=exc))
     notes += [f"ignored {count} {kind} resource(s): not read by necessity" for kind, count in sorted(skipped.items())]
-    return resources, notes
+    return resources, notes, rejected
 
 
 def _validate(where: str, label: str, kind: str, raw: dict[str, Any]) -> Any:

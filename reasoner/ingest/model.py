@@ -103,6 +103,14 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class RejectedClaim:
+    """A Claim of the request that cannot be reviewed, and why (the error names file, resource and field)."""
+
+    source: str
+    error: Exception
+
+
+@dataclass(frozen=True)
 class Request:
     """Everything read from one request file."""
 
@@ -115,3 +123,4 @@ class Request:
     answers: tuple[AnswerFact, ...] = ()
     claims: tuple[Claim, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    rejected: tuple[RejectedClaim, ...] = ()

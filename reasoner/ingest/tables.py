@@ -18,6 +18,14 @@ from reasoner import resources
 class UnitError(ValueError):
     """A unit that cannot be converted to the analyte's canonical unit."""
 
+    field = "valueQuantity.code"
+
+
+class ImplausibleValue(UnitError):
+    """A value outside what a laboratory can report for the analyte (a data error)."""
+
+    field = "valueQuantity.value"
+
 
 @dataclass(frozen=True)
 class UnitTable:
@@ -25,18 +33,26 @@ class UnitTable:
 
     canonical: dict[str, str]
     factors: dict[tuple[str, str], Decimal]
+    plausible: dict[str, tuple[Decimal, Decimal]]
 
     def reads(self, loinc: str) -> bool:
         """Whether the knowledge base reads this analyte (and so its unit must convert)."""
         return loinc in self.canonical
 
     def normalize(self, loinc: str, value: Decimal, unit: str | None) -> tuple[Decimal, str]:
-        """Return ``value`` converted to the canonical unit of ``loinc``, and that unit."""
+        """Return ``value`` converted to the canonical unit of ``loinc``, and that unit; UnitError when the
+        unit does not convert or the value is outside the analyte's plausible range."""
         target = self.canonical[loinc]
         factor = self.factors.get((loinc, unit or ""))
         if factor is None:
             raise UnitError(f"unit {unit!r} cannot be converted to {target} (LOINC {loinc})")
-        return value * factor, target
+        converted = value * factor
+        low, high = self.plausible[loinc]
+        if not low <= converted <= high:
+            shown = format(converted.normalize(), "f")
+            raise ImplausibleValue(f"{shown} {target} is outside what a laboratory can report for LOINC {loinc} "
+                                   f"({low} to {high} {target}): a data error (a sign or a unit?)")
+        return converted, target
 
 
 @dataclass(frozen=True)
@@ -75,12 +91,14 @@ def reference_tables(knowledge: Graph) -> Tables:
 def _unit_table(knowledge: Graph) -> UnitTable:
     canonical: dict[str, str] = {}
     factors: dict[tuple[str, str], Decimal] = {}
+    plausible: dict[str, tuple[Decimal, Decimal]] = {}
     rows: Any = knowledge.query(resources.query_text("ingest/lab-units.rq"))
     for row in rows:
         canonical[str(row.loinc)] = str(row.canonical)
+        plausible[str(row.loinc)] = (Decimal(str(row.minimum)), Decimal(str(row.maximum)))
         if row.fromUnit is not None:
             factors[(str(row.loinc), str(row.fromUnit))] = Decimal(str(row.factor))
-    return UnitTable(canonical=canonical, factors=factors)
+    return UnitTable(canonical=canonical, factors=factors, plausible=plausible)
 
 
 def _article(word: str) -> str:

@@ -6,6 +6,7 @@ node and the property at fault; then it is read into the same request model as a
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -55,7 +56,15 @@ def _parse(path: Path) -> Graph:
         graph.parse(path, format="turtle")
     except Exception as exc:  # rdflib's parsers raise many types (SyntaxError, BadSyntax, IndexError...)
         raise InputError(str(path), "-", "-", f"not valid Turtle: {' '.join(str(exc).split())[:300]}") from exc
+    bad = sorted({str(term) for triple in graph for term in triple
+                  if isinstance(term, URIRef) and _NOT_IN_IRI.search(str(term))})
+    if bad:  # rdflib accepts an IRI with a space (or another character RFC 3987 forbids) and warns only
+        raise InputError(str(path), f"<{bad[0]}>", "-", "not valid Turtle: an IRI may not contain spaces, "
+                         "quotes, angle brackets, braces, '|', '^', '`' or '\\'")
     return graph
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 class _Reader:

@@ -18,6 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from reasoner.determine import Determination
 from reasoner.errors import NecessityError
+from reasoner.ingest.model import RejectedClaim
 from reasoner.pipeline import ClaimReview, Review
 from reasoner.render import REVIEWER_NOTICE
 
@@ -42,13 +43,22 @@ def render_fhir(review: Review) -> str:
         "resourceType": "Bundle",
         "type": "collection",
         "entry": [{"fullUrl": f"urn:necessity:claimresponse:{_fhir_id(claim.claim_id)}",
-                   "resource": claim_response(review, claim)} for claim in review.claims],
+                   "resource": claim_response(review, claim)} for claim in review.claims]
+        + [{"fullUrl": f"urn:necessity:operationoutcome:{_fhir_id(r.source)}", "resource": _not_reviewed(r)}
+           for r in review.rejected],
     }
     try:
         Bundle.model_validate(bundle)
     except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in this module, said plainly
         raise NecessityError(f"the ClaimResponse necessity built is not valid FHIR R4: {exc}") from exc
     return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+
+
+def _not_reviewed(rejected: RejectedClaim) -> dict[str, Any]:
+    """An OperationOutcome for a Claim that could not be reviewed: an error naming it and why."""
+    return {"resourceType": "OperationOutcome", "id": f"{_fhir_id(rejected.source)}-not-reviewed",
+            "issue": [{"severity": "error", "code": "invalid",
+                       "diagnostics": f"{rejected.source} not reviewed: {rejected.error}"}]}
 
 
 def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:

@@ -25,6 +25,7 @@ def render_json(review: Review) -> str:
              "determinations": [_determination(d) for d in c.determinations]}
             for c in review.claims
         ],
+        "rejected_claims": [{"claim": r.source, "error": str(r.error)} for r in review.rejected],
         "notes": list(review.notes),
         "notice": REVIEWER_NOTICE,
     }

@@ -94,6 +94,8 @@ def _markdown(report: ReviewReport) -> str:
             out += [f"#### Line {d.sequence} {d.code}: {d.status}", "", "```mermaid", mermaid_flowchart(d).rstrip(),
                     "```", ""]
     out += ["## Sources", "", *(f"{n}. {text}" for n, text in enumerate(references, start=1)), ""]
+    if review.rejected:
+        out += ["## Claims not reviewed", "", *(f"- {r.source}: {r.error}" for r in review.rejected), ""]
     out += ["## Notes", "", *(f"- {note}" for note in review.notes or ("none",)), "",
             f"**{REVIEWER_NOTICE}**", ""]
     return "\n".join(out)
@@ -135,6 +137,8 @@ def _html(report: ReviewReport) -> str:
                  f"{proof_svg(d)}</figure>" for d in claim.determinations]
     body.append("<h2>Sources</h2><ol>" + "".join(
         f'<li id="source-{n}">{escape(text)}</li>' for n, text in enumerate(references, start=1)) + "</ol>")
+    if review.rejected:
+        body.append(f"<h2>Claims not reviewed</h2>{_list(tuple(f'{r.source}: {r.error}' for r in review.rejected))}")
     body.append(f"<h2>Notes</h2>{_list(review.notes or ('none',))}")
     body.append(f'<p class="notice">{escape(REVIEWER_NOTICE)}</p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

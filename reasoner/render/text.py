@@ -22,6 +22,9 @@ def render_text(review: Review) -> str:
     """Render a review as plain text for a person at a terminal."""
     parts = [f"necessity review of {review.request} (knowledge base {review.knowledge_version})"]
     parts += [_claim(c) for c in review.claims]
+    if review.rejected:
+        parts.append("Claims NOT reviewed (fix the request and run again):\n"
+                     + "\n".join(_wrap(f"- {r.source}: {r.error}") for r in review.rejected))
     if review.notes:
         parts.append("Notes:\n" + "\n".join(_wrap(f"- {n}") for n in review.notes))
     parts.append(textwrap.fill(REVIEWER_NOTICE, WIDTH))
