@@ -126,7 +126,7 @@ def _latencies(requests: list, sample: int) -> None:
     whole = _timed(requests, lambda r: review_claim(r, r.claims[0]))
     fast_peak = _peak_mib()
     facts = [(name, claim_facts(r, r.claims[0], compiled.tables)) for name, r in requests]
-    engine = _timed(facts, lambda f: fast.infer(compiled.rules, f))
+    engine = _timed(facts, lambda f: fast.infer(compiled.fast_rules(), f))
     chosen = requests[:: max(1, len(requests) // sample)][:sample]
     slow_whole = _timed(chosen, lambda r: review_claim(r, r.claims[0], "reference"))
     knowledge = load_knowledge().graph
@@ -155,7 +155,7 @@ def _stages(requests: list, compiled: object) -> None:
 
     c: Any = compiled
     facts = [(name, claim_facts(r, r.claims[0], c.tables)) for name, r in requests]
-    inferred = [(name, (f, fast.infer(c.rules, f))) for name, f in facts]
+    inferred = [(name, (f, fast.infer(c.fast_rules(), f))) for name, f in facts]
     knowledge = _knowledge_quads(c)
     decision: dict[str, list[float]] = {"decision store": [], "decision updates": [], "reading the determinations": []}
     for _, (given, entailed) in inferred:
@@ -170,7 +170,7 @@ def _stages(requests: list, compiled: object) -> None:
     stages = {
         "facts": _timed(requests, lambda r: claim_facts(r, r.claims[0], c.tables)),
         "patient shapes (SHACL)": _timed(facts, lambda f: check_patient_graph(f, "-")),
-        "inference": _timed(facts, lambda f: fast.infer(c.rules, f)),
+        "inference": _timed(facts, lambda f: fast.infer(c.fast_rules(), f)),
         **decision,
     }
     print("  fast review by stage, p50: " + "; ".join(f"{name} {_ms(_p(t, 50))}" for name, t in stages.items()))
@@ -199,7 +199,7 @@ def _growth(sample: int) -> None:
         times = _timed([(str(n), r) for n, r in enumerate(requests)],
                        lambda r, c=compiled: decide(decision_store(closed_quads(r, r.claims[0], "fast", c))))
         facts = [(str(n), claim_facts(r, r.claims[0], compiled.tables)) for n, r in enumerate(requests)]
-        engine = _timed(facts, lambda f, c=compiled: fast.infer(c.rules, f))
+        engine = _timed(facts, lambda f, c=compiled: fast.infer(c.fast_rules(), f))
         print(f"  x{factor:<5}{count:>16}{built:>7.1f}s{_ms(_p(times, 50)):>12}{_ms(_p(times, 95)):>10}"
               f"{_ms(_p(engine, 50)):>15}{_ms(_p(engine, 95)):>9}")
     shutil.rmtree(folder)

@@ -46,11 +46,8 @@ def check_knowledge(root: Path | None = None) -> list[Problem]:
 
 def _engine_problems(root: Path) -> list[Problem]:
     """The fast engine's rules cover the knowledge (this also builds the compiled knowledge cache)."""
-    try:
-        compiled_for(root)
-    except KnowledgeError as exc:
-        return [Problem(where="reasoner/engines/fast.py", message=str(exc))]
-    return []
+    refusal = compiled_for(root).refusal
+    return [Problem(where="reasoner/engines/fast.py", message=refusal)] if refusal else []
 
 
 def knowledge_counts(root: Path | None = None) -> dict[str, int]:

@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from rdflib import OWL, XSD, Graph, Literal
@@ -27,7 +28,7 @@ from rdflib.term import Node
 
 from reasoner import __version__, resources
 from reasoner.engines import fast, reference
-from reasoner.errors import NecessityError
+from reasoner.errors import KnowledgeError, NecessityError
 from reasoner.files import write_whole
 from reasoner.hierarchy import Hierarchy, read_hierarchy
 from reasoner.ingest.tables import Tables, reference_tables
@@ -38,7 +39,8 @@ Triple = tuple[Node, Node, Node]
 
 # The modules whose code shapes what is cached: a change to any of them makes a new cache file.
 _BUILDERS = ("compiled.py", "engines/fast.py", "engines/reference.py", "hierarchy.py", "ingest/tables.py",
-             "knowledge.py")
+             "knowledge.py", "resources.py", "vocab.py")
+_LIBRARIES = ("rdflib", "owlrl", "pyoxigraph")
 
 log = logging.getLogger("necessity")
 
@@ -51,9 +53,16 @@ class CompiledKnowledge:
     version: str
     asserted: tuple[Triple, ...]
     entailed: tuple[Triple, ...]
-    rules: fast.Rules
+    rules: fast.Rules | None
     tables: Tables
     hierarchy: Hierarchy
+    refusal: str | None = None
+
+    def fast_rules(self) -> fast.Rules:
+        """The fast engine's tables, or the KnowledgeError saying which construct it does not implement."""
+        if self.rules is None:
+            raise KnowledgeError(self.refusal or "the fast engine's tables are missing")
+        return self.rules
 
 
 def load_compiled() -> CompiledKnowledge:
@@ -81,8 +90,9 @@ def compiled_for(root: Path) -> CompiledKnowledge:
     log.info("knowledge base %s built in %.1f s (closed by owlrl, compiled for the fast engine)", version,
              time.perf_counter() - started)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_whole(path, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
+        os.chmod(path, 0o600)
         _forget_old(path.parent)
         log.info("knowledge base %s cached in %s", version, path)
     except (OSError, NecessityError) as exc:
@@ -94,13 +104,18 @@ def build_compiled(root: Path) -> CompiledKnowledge:
     """Build the compiled knowledge of ``root`` from its files (several seconds: the reference closure)."""
     knowledge = build_knowledge(root)
     closed = close_knowledge(knowledge.graph)
+    try:
+        rules, refusal = fast.compile_rules(closed, datatype_supertypes()), None
+    except KnowledgeError as exc:  # the reference engine can still reason with this knowledge
+        rules, refusal = None, str(exc)
     return CompiledKnowledge(
         version=knowledge.version,
         asserted=tuple(knowledge.graph),
         entailed=tuple(t for t in closed if t not in knowledge.graph),
-        rules=fast.compile_rules(closed, datatype_supertypes()),
+        rules=rules,
         tables=reference_tables(knowledge.graph),
         hierarchy=read_hierarchy(resources.code_hierarchy_file(root)),
+        refusal=refusal,
     )
 
 
@@ -149,7 +164,8 @@ _GRAPHS: dict[str, Graph] = {}
 @cache
 def _code_version() -> str:
     """A hash of necessity's version, the Python version and the code of the modules that build the cache."""
-    digest = hashlib.sha256(f"{__version__} {sys.version_info.major}.{sys.version_info.minor}".encode())
+    versions = " ".join(metadata.version(name) for name in _LIBRARIES)
+    digest = hashlib.sha256(f"{__version__} {sys.version_info.major}.{sys.version_info.minor} {versions}".encode())
     package = Path(__file__).resolve().parent
     for name in _BUILDERS:
         digest.update((package / name).read_bytes())
@@ -163,15 +179,32 @@ def _kept(triple: Triple) -> bool:
     return not isinstance(subject, Literal) and not (predicate == OWL.sameAs and subject == value)
 
 
+def _trusted(path: Path) -> bool:
+    """Whether ``path`` and its folder belong to this user and no one else may write them."""
+    for item in (path, path.parent):
+        status = item.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            return False
+    return True
+
+
 def _forget_old(folder: Path, keep: int = 3) -> None:
     """Remove all but the ``keep`` newest cache files (other versions of the knowledge or the code)."""
-    files = sorted(folder.glob("knowledge-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    try:
+        files = sorted(folder.glob("knowledge-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except FileNotFoundError:  # another process removed one meanwhile
+        return
     for old in files[keep:]:
         old.unlink(missing_ok=True)
 
 
 def _read_cache(path: Path, version: str) -> CompiledKnowledge | None:
+    """The cached compiled knowledge at ``path``, if it is this version's and only this user could have
+    written it (unpickling runs code: a file others can write is never read)."""
     try:
+        if not _trusted(path):
+            log.warning("ignoring the knowledge cache %s: it or its folder is writable by others", path)
+            return None
         compiled = pickle.loads(path.read_bytes())
     except FileNotFoundError:
         return None

@@ -7,6 +7,7 @@ of the codes involved.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 from urllib.parse import quote
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
@@ -31,6 +32,9 @@ def claim_facts(request: Request, claim: Claim, tables: Tables) -> Graph:
     _add_patient(graph, patient, request, claim.service_date)
     for index, condition in enumerate((*request.conditions, *claim.diagnoses)):
         _add_condition(graph, patient, index, condition)
+    for lab in request.labs:  # every result is checked, not only the latest: a bad one is the patient's
+        if tables.units.reads(lab.loinc):
+            _normalized(lab, tables.units, request.path)
     for index, lab in enumerate(latest_labs(request.labs, claim.service_date)):
         _add_lab(graph, patient, index, lab, tables.units, request.path)
     _add_drugs_services_answers(graph, patient, request, tables)
@@ -89,12 +93,7 @@ def latest_labs(labs: tuple[LabFact, ...], service_date: date) -> list[LabFact]:
 def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, units: UnitTable, path: str) -> None:
     if not units.reads(lab.loinc):
         return
-    if lab.value is None:
-        raise InputError(path, lab.source, "valueQuantity.value", f"no value for LOINC {lab.loinc}")
-    try:
-        value, unit = units.normalize(lab.loinc, lab.value, lab.unit)
-    except UnitError as exc:
-        raise InputError(path, lab.source, exc.field, str(exc)) from exc
+    value, unit = _normalized(lab, units, path)
     shown = format(value.normalize(), "f")
     values: tuple[tuple[URIRef, Node], ...] = (
         (NEC.value, Literal(shown, datatype=XSD.decimal)), (NEC.unit, Literal(unit)),
@@ -103,6 +102,16 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, units: Uni
     when = f" on {_shown_instant(lab.effective)}"
     _add_fact(graph, patient, NEC.hasLabResult, REQ[f"lab/{index}"], (NEC.LabResult, LOINC[lab.loinc]), lab.source,
               f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit}{when}", values)
+
+
+def _normalized(lab: LabFact, units: UnitTable, path: str) -> tuple[Decimal, str]:
+    """The lab's value in its analyte's canonical unit, or the InputError naming the Observation and field."""
+    if lab.value is None:
+        raise InputError(path, lab.source, "valueQuantity.value", f"no value for LOINC {lab.loinc}")
+    try:
+        return units.normalize(lab.loinc, lab.value, lab.unit)
+    except UnitError as exc:
+        raise InputError(path, lab.source, exc.field, str(exc)) from exc
 
 
 def _shown_instant(instant: datetime) -> str:

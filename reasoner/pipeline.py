@@ -119,6 +119,10 @@ def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast")
     picks the claim; it may be left out when the request has one."""
     request = read_request(path)
     claims = _chosen_claims(request, claim_id)
+    if request.rejected and claim_id is None:
+        first = request.rejected[0]
+        raise InputError(request.path, first.source, "-",
+                         f"cannot be reviewed ({first.error}): pick a claim with --claim")
     if claims[1:]:
         known = ", ".join(c.id for c in claims)
         raise InputError(request.path, "Claim", "id",
@@ -137,7 +141,7 @@ def closed_quads(request: Request, claim: Claim, engine: str = "fast",
     check_patient_graph(facts, request.path)
     if engine == "reference":
         return quads(reference.infer(knowledge_graph(compiled), facts))
-    return [*_knowledge_quads(compiled), *quads(facts), *quads(fast.infer(compiled.rules, facts))]
+    return [*_knowledge_quads(compiled), *quads(facts), *quads(fast.infer(compiled.fast_rules(), facts))]
 
 
 def _knowledge_quads(compiled: CompiledKnowledge) -> tuple[ox.Quad, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pyparsing import ParseResults
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery
@@ -86,7 +87,7 @@ def check_query(text: str) -> None:
     except Exception as exc:  # noqa: BLE001 - the SPARQL parser raises many types
         raise QueryError(f"the query does not parse (only SELECT, ASK, CONSTRUCT and DESCRIBE are queries): "
                          f"{exc}") from exc
-    if _mentions(list(tree), "ServiceGraphPattern"):
+    if _mentions(tree, "ServiceGraphPattern"):
         raise QueryError("SERVICE is refused: necessity queries only its local graph, nothing leaves the machine")
 
 
@@ -102,10 +103,11 @@ def _prepare(text: str) -> Query:
 
 
 def _mentions(node: Any, name: str) -> bool:
+    """Whether the parse tree ``node`` holds a part called ``name``, at any depth (in expressions too)."""
     if getattr(node, "name", None) == name:
         return True
     if isinstance(node, dict):
         return any(_mentions(value, name) for value in node.values())
-    if isinstance(node, list | tuple):
+    if isinstance(node, list | tuple | ParseResults):
         return any(_mentions(value, name) for value in node)
     return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import gzip
+import secrets
 import shutil
 import signal
 import socket
@@ -94,10 +95,10 @@ def _quads(graph: Graph, name: str) -> str:
     return "".join(f"{line.rstrip().removesuffix('.').rstrip()} <{name}> .\n" for line in lines if line.strip())
 
 
-def server_command(program: str, location: Path, port: int, timeout: int) -> list[str]:
+def server_command(program: str, location: Path, upstream: tuple[str, int], timeout: int) -> list[str]:
     """The command that runs Oxigraph's server (``program``) on the store at ``location``, read-only,
-    on a loopback port only the gate talks to."""
-    return [program, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+    on the private loopback address only the gate talks to."""
+    return [program, "serve-read-only", "--location", str(location), "--bind", f"{upstream[0]}:{upstream[1]}",
             "--union-default-graph", "--timeout-s", str(timeout)]
 
 
@@ -109,12 +110,12 @@ def serve(request: str | None, claim_id: str | None, host: str, port: int, timeo
     with tempfile.TemporaryDirectory(prefix="necessity-serve-") as folder:
         location = Path(folder) / "store"
         graphs = fill_store(location, request, claim_id)
-        upstream = _free_loopback_port()
-        process = subprocess.Popen(server_command(program, location, upstream, timeout),
-                                   preexec_fn=_stop_with_parent)
+        upstream = _private_address()
+        process = subprocess.Popen(server_command(program, location, upstream, timeout), preexec_fn=_stop_with_parent,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         gate: Gate | None = None
         try:
-            if _wait_until_listening(process, "127.0.0.1", upstream):
+            if _wait_until_listening(process, *upstream):
                 gate = _open_gate(host, port, upstream, timeout)
                 ready(Endpoint(host=host, port=port, graphs=graphs))
             code = process.wait()
@@ -125,9 +126,9 @@ def serve(request: str | None, claim_id: str | None, host: str, port: int, timeo
         raise NecessityError(f"the SPARQL server stopped with exit code {code}")
 
 
-def _open_gate(host: str, port: int, upstream: int, timeout: int) -> Gate:
+def _open_gate(host: str, port: int, upstream: tuple[str, int], timeout: int) -> Gate:
     try:
-        return start_gate(host, port, upstream, timeout, loopback=host in LOOPBACK)
+        return start_gate(host, port, upstream, timeout)
     except OSError as exc:
         raise NecessityError(f"cannot listen on {host} port {port}: {exc.strerror} (is the port in use?)") from exc
 
@@ -141,10 +142,18 @@ def _close(gate: Gate | None, process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _private_address() -> tuple[str, int]:
+    """A free port on a random address of the loopback network 127.0.0.0/8 (127.0.0.1 where the others
+    are not routed): hard to guess for a page that tries DNS rebinding, and never announced."""
+    for address in (f"127.{secrets.randbelow(254) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}",
+                    "127.0.0.1"):
+        try:
+            with socket.socket() as probe:
+                probe.bind((address, 0))
+                return address, int(probe.getsockname()[1])
+        except OSError:
+            continue
+    raise NecessityError("no loopback address to run the SPARQL server on")
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int) -> bool:

@@ -38,7 +38,7 @@ def pools() -> dict[str, Any]:
     billing = [c.rsplit("/", 1)[1] for c in declared if "/code/cpt/" in c or "/code/hcpcs/" in c]
     drugs = [c.rsplit("/", 1)[1] for c in declared if "/code/rxnorm/" in c] + ["999001"]
     services = [c.rsplit("/", 1)[1] for c in declared if "/code/sct/" in c]
-    bounds = sorted({Decimal(str(bound)) for r in compiled.rules.data_ranges.values() for _, bound in r.facets})
+    bounds = sorted({Decimal(str(bound)) for r in compiled.fast_rules().data_ranges.values() for _, bound in r.facets})
     named = sorted({str(t) for triple in graph for t in triple if str(t).startswith(str(ICD))})
     answers: dict[str, list[Any]] = {}
     for link_id, kind in compiled.tables.answer_types.items():

@@ -4,6 +4,7 @@ good ones: the good ones reported, the bad one named, exit code 1)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -54,3 +55,36 @@ def test_a_bundle_nested_too_deep_is_refused(run_cli, tmp_path):
     result = run_cli("determine", str(path))
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"necessity: error: {path}: -: -: not JSON")
+
+
+ONE_BAD = str(FOLDER / "one-bad-claim.json")
+
+
+def test_a_claim_left_out_is_named_in_every_output(run_cli, tmp_path):
+    text = run_cli("determine", ONE_BAD)
+    assert text.exit_code == 1 and "Claims NOT reviewed" in text.stdout and "- Claim/c2:" in text.stdout
+    fhir = run_cli("determine", ONE_BAD, "--format", "fhir")
+    outcomes = [e["resource"] for e in json.loads(fhir.stdout)["entry"]
+                if e["resource"]["resourceType"] == "OperationOutcome"]
+    assert fhir.exit_code == 1 and len(outcomes) == 1
+    assert outcomes[0]["issue"][0]["diagnostics"].startswith("Claim/c2 not reviewed: ")
+    report = run_cli("report", ONE_BAD, "-o", str(tmp_path / "report.md"))
+    assert report.exit_code == 1 and "Claim/c2 was not reviewed" in report.stderr
+    assert "## Claims not reviewed" in (tmp_path / "report.md").read_text()
+
+
+def test_a_proof_of_a_request_with_a_claim_left_out_needs_claim(run_cli):
+    refused = run_cli("query", ONE_BAD, "--query", "ASK { ?s ?p ?o }")
+    assert refused.exit_code == 2 and "Claim/c2" in refused.stderr and "--claim" in refused.stderr
+    assert run_cli("query", ONE_BAD, "--claim", "c1", "--query", "ASK { ?s ?p ?o }").exit_code == 0
+    assert run_cli("explain", ONE_BAD, "--claim", "c2", "--code", "85610").exit_code == 2
+
+
+def test_an_old_implausible_lab_is_refused_too(run_cli, tmp_path):
+    request = bundle(["36561"], labs={"plt": (-5, "10*3/uL", "2026-01-01")})
+    request["entry"].insert(2, copy.deepcopy(request["entry"][1]))
+    request["entry"][2]["resource"]["id"] = "observation-recent"
+    request["entry"][2]["resource"]["valueQuantity"]["value"] = 45
+    request["entry"][2]["resource"]["effectiveDateTime"] = "2026-11-20"
+    result = run_cli("determine", str(write(tmp_path, request)))
+    assert result.exit_code == 2 and "Observation/observation-1: valueQuantity.value: -5 10*3/uL" in result.stderr

@@ -11,6 +11,7 @@ import pytest
 
 from reasoner import compiled, resources
 from reasoner.compiled import CompiledKnowledge, compiled_for
+from reasoner.errors import KnowledgeError
 from reasoner.knowledge import build_knowledge
 from reasoner.vocab import NEC
 
@@ -31,6 +32,7 @@ def fresh(root: Path) -> CompiledKnowledge:
 
 
 def cache_files(root: Path) -> list[Path]:
+    """The cache files written for the copy at ``root``."""
     return sorted((root.parent / "cache").glob("knowledge-*.pickle"))
 
 
@@ -86,3 +88,26 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert compiled.cache_dir() == tmp_path / "necessity"
     monkeypatch.setenv("NECESSITY_CACHE_DIR", str(tmp_path / "mine"))
     assert compiled.cache_dir() == tmp_path / "mine"
+
+
+def test_a_cache_others_could_have_written_is_never_read(copy, monkeypatch, caplog):
+    # unpickling runs code: a cache file (or folder) writable by others is rebuilt, not read
+    fresh(copy)
+    [written] = cache_files(copy)
+    assert written.stat().st_mode & 0o777 == 0o600
+    written.chmod(0o666)
+    monkeypatch.setattr(compiled, "build_compiled", lambda root: "rebuilt")
+    assert fresh(copy) == "rebuilt"
+    assert "writable by others" in caplog.text
+
+
+def test_knowledge_the_fast_engine_cannot_reason_with_still_works_with_the_reference(copy):
+    path = copy / "kg" / "criteria" / "patient.ttl"
+    path.write_text(path.read_text() + "\ncrit:only-iv a nec:Criterion ; rdfs:label \"only IV\" ; "
+                    "nec:subject nec:Patient ; owl:equivalentClass [ a owl:Restriction ; "
+                    "owl:onProperty nec:hasDrugExposure ; owl:allValuesFrom nec:DrugExposure ] .\n")
+    knowledge = fresh(copy)
+    assert knowledge.rules is None and "owl:allValuesFrom (cls-avf)" in (knowledge.refusal or "")
+    assert knowledge.tables.units.canonical and len(knowledge.hierarchy.parents) == 98505
+    with pytest.raises(KnowledgeError, match="cls-avf.*--engine reference"):
+        knowledge.fast_rules()

@@ -4,7 +4,9 @@ answer becomes an error; an answer too large to hold is refused; the rest passes
 
 from __future__ import annotations
 
+import gzip
 import http.client
+import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -19,10 +21,10 @@ SERVICE = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
 
 
 class Upstream(ThreadingHTTPServer):
-    """Answers every request with ``self.answer`` and keeps the paths it was asked."""
+    """Answers every request with ``self.answer`` and keeps what it was asked: (method, path, body)."""
 
     def __init__(self) -> None:
-        self.seen: list[str] = []
+        self.seen: list[tuple[str, str, bytes]] = []
         self.answer = b"s\r\nurn:x\r\n"
         super().__init__(("127.0.0.1", 0), _UpstreamHandler)
 
@@ -34,7 +36,8 @@ class _UpstreamHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802
-        self.server.seen.append(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append((self.command, self.path, body))
         self.send_response(200)
         self.send_header("Content-Type", "text/csv")
         self.send_header("Content-Length", str(len(self.server.answer)))
@@ -54,7 +57,7 @@ def upstream() -> Iterator[Upstream]:
 
 @pytest.fixture
 def gate(upstream):
-    gate = start_gate("127.0.0.1", 0, upstream.server_address[1], timeout=5, loopback=True, max_answer=1000)
+    gate = start_gate("127.0.0.1", 0, ("127.0.0.1", upstream.server_address[1]), timeout=5, max_answer=1000)
     yield gate
     gate.shutdown()
     gate.server_close()
@@ -74,10 +77,63 @@ def query_path(text: str) -> str:
     return "/query?" + urllib.parse.urlencode({"query": text})
 
 
-def test_a_query_passes_unchanged(gate, upstream):
-    status, body = send(gate, "GET", query_path(SELECT))
+def test_a_query_is_sent_on_as_exactly_the_checked_text(gate, upstream):
+    status, body = send(gate, "GET", query_path(SELECT) + "&default-graph-uri=urn%3Ag&other=1")
     assert (status, body) == (200, b"s\r\nurn:x\r\n")
-    assert upstream.seen == [query_path(SELECT)]
+    assert upstream.seen == [("POST", "/query?default-graph-uri=urn%3Ag", SELECT.encode())]
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * { VALUES ?a {1} FILTER(COALESCE(EXISTS { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } })) }",
+    "SELECT * { ?s ?p ?o FILTER(?o IN (EXISTS { SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } })) }",
+    "SELECT (CONCAT(STR(EXISTS { SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } })) AS ?x) {}",
+    "SELECT * { OPTIONAL { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } } }",
+    "select * { service <http://127.0.0.1:9/> { ?s ?p ?o } }",
+])
+def test_service_is_refused_wherever_it_hides(gate, upstream, query):
+    status, body = send(gate, "GET", query_path(query))
+    assert status == 400 and b"SERVICE is refused" in body
+    assert upstream.seen == []
+
+
+@pytest.mark.parametrize(("path", "body", "headers"), [
+    ("/query#x", SERVICE.encode(), {"Content-Type": "application/sparql-query"}),
+    ("/query", urllib.parse.urlencode({"query": SERVICE}).encode(), {"Content-Type": "text/plain"}),
+    ("/query", gzip.compress(urllib.parse.urlencode({"query": SERVICE}).encode()),
+     {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"}),
+    ("/query", SERVICE.encode(), {"Content-Type": "application/sparql-query", "Content-Length": "abc"}),
+    ("/query?query=" + urllib.parse.quote(SELECT), urllib.parse.urlencode({"query": SERVICE}).encode(),
+     {"Content-Type": "application/x-www-form-urlencoded"}),
+    ("/QUERY", SERVICE.encode(), {"Content-Type": "application/sparql-query"}),
+    ("http://127.0.0.1:9/query", SERVICE.encode(), {"Content-Type": "application/sparql-query"}),
+])
+def test_odd_requests_fail_closed(gate, upstream, path, body, headers):
+    status, _ = send(gate, "POST", path, body, headers)
+    assert status >= 400
+    assert upstream.seen == []
+
+
+def test_two_content_types_are_refused(gate, upstream):
+    port = gate.server_address[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(f"POST /query HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Type: application/sparql-query\r\n"
+                    f"Content-Length: {len(SERVICE)}\r\nConnection: close\r\n\r\n{SERVICE}".encode())
+        assert raw.recv(100).startswith(b"HTTP/1.1 400")
+    assert upstream.seen == []
+
+
+def test_a_server_that_does_not_answer_gives_502(upstream):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        nowhere = unused.getsockname()[1]
+    gate = start_gate("127.0.0.1", 0, ("127.0.0.1", nowhere), timeout=1)
+    try:
+        status, body = send(gate, "GET", query_path(SELECT))
+    finally:
+        gate.shutdown()
+        gate.server_close()
+    assert status == 502 and b"did not answer" in body
 
 
 @pytest.mark.parametrize("how", ["get", "form", "body"])
@@ -135,6 +191,10 @@ def test_a_query_that_does_not_parse_is_refused_with_the_reason(gate, upstream):
     assert upstream.seen == []
 
 
-def test_the_yasgui_page_passes(gate, upstream):
+def test_the_yasgui_page_and_store_reads_pass_and_nothing_else(gate, upstream):
     assert send(gate, "GET", "/")[0] == 200
-    assert upstream.seen == ["/"]
+    assert send(gate, "GET", "/yasgui.min.js")[0] == 200
+    assert send(gate, "GET", "/store?default")[0] == 200
+    assert send(gate, "GET", "/somewhere")[0] == 404
+    assert send(gate, "GET", "/store?default&graph=urn%3Ax")[0] == 403
+    assert [path for _, path, _ in upstream.seen] == ["/", "/yasgui.min.js", "/store?default"]

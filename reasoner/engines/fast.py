@@ -89,6 +89,9 @@ class Rules:
     inverse_functional: frozenset[Node]                     # prp-ifp (refused: equality)
     data_ranges: dict[Node, DataRange]                      # datatype restrictions with facets
     datatype_supertypes: dict[Node, frozenset[Node]]        # dt-type2 and the XSD subsumptions
+    individual_types: dict[Node, frozenset[Node]]           # the knowledge's own individuals: their types,
+    individual_out: dict[Node, dict[Node, frozenset[Node]]]  # their edges by subject and property,
+    individual_in: dict[Node, dict[Node, frozenset[Node]]]   # and by object and property
 
 
 def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]]) -> Rules:
@@ -126,12 +129,24 @@ def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]
         inverse_functional=frozenset(closed.subjects(RDF.type, OWL.InverseFunctionalProperty)),
         data_ranges=_data_ranges(closed, datatype_supertypes),
         datatype_supertypes=datatype_supertypes,
+        individual_types={node: frozenset(types) for node, types in _grouped(closed.subject_objects(RDF.type)).items()},
+        individual_out=_edges(closed, inverse=False),
+        individual_in=_edges(closed, inverse=True),
     )
+
+
+def _edges(graph: Graph, inverse: bool) -> dict[Node, dict[Node, frozenset[Node]]]:
+    """The knowledge's edges other than rdf:type, by subject (or by object) and property."""
+    edges: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
+    for s, p, o in graph:
+        if p != RDF.type and not isinstance(o, Literal):
+            edges[o][p].add(s) if inverse else edges[s][p].add(o)
+    return {node: {p: frozenset(v) for p, v in by.items()} for node, by in edges.items()}
 
 
 def infer(rules: Rules, facts: Iterable[Triple]) -> set[Triple]:
     """Return the triples OWL 2 RL derives from ``facts`` with the closed knowledge base of ``rules``
-    that are not in the facts or the knowledge base: the request's own entailments."""
+    that are not among the facts: the request's own entailments (a few may repeat the knowledge's)."""
     closure = _Closure(rules)
     given = set(facts)
     for triple in given:
@@ -187,7 +202,7 @@ class _Closure:
         for component in rules.intersections.get(c, ()):                 # cls-int2
             self.add((s, _TYPE, component))
         for i in rules.by_component.get(c, ()):                           # cls-int1
-            if all(m in self.types[s] for m in rules.intersections[i]):
+            if all(m in self._types_of(s) for m in rules.intersections[i]):
                 self.add((s, _TYPE, i))
         for u in rules.unions.get(c, ()):                                 # cls-uni
             self.add((s, _TYPE, u))
@@ -224,26 +239,32 @@ class _Closure:
             self._chain(s, p, o, q, chain)
 
     def _transitive(self, s: Node, p: Node, o: Node) -> None:
-        for z in tuple(self.out[o][p]):
+        for z in tuple(self._next(o, p, backward=False)):
             self.add((s, p, z))
-        for x in tuple(self.into[s][p]):
+        for x in tuple(self._next(s, p, backward=True)):
             self.add((x, p, o))
 
     def _chain(self, s: Node, p: Node, o: Node, q: Node, chain: tuple[Node, ...]) -> None:
         for at, link in enumerate(chain):
             if link != p:
                 continue
-            starts = self._walk({s}, reversed(chain[:at]), self.into)
-            ends = self._walk({o}, chain[at + 1:], self.out)
+            starts = self._walk({s}, reversed(chain[:at]), backward=True)
+            ends = self._walk({o}, chain[at + 1:], backward=False)
             for start in starts:
                 for end in ends:
                     self.add((start, q, end))
 
-    @staticmethod
-    def _walk(nodes: set[Node], links: Iterable[Node], edges: dict[Node, dict[Node, set[Node]]]) -> set[Node]:
+    def _walk(self, nodes: set[Node], links: Iterable[Node], backward: bool) -> set[Node]:
         for link in links:
-            nodes = {n for node in nodes for n in edges[node][link]}
+            nodes = {n for node in nodes for n in self._next(node, link, backward)}
         return nodes
+
+    def _next(self, node: Node, link: Node, backward: bool) -> set[Node]:
+        """The nodes one ``link`` edge away from ``node`` (its objects, or with ``backward`` its subjects),
+        in the request and in the knowledge."""
+        request = (self.into if backward else self.out)[node][link]
+        known = (self.rules.individual_in if backward else self.rules.individual_out).get(node, {}).get(link)
+        return request | known if known else request
 
     def _superclasses(self, c: Node) -> frozenset[Node]:
         known = self.superclass_memo.get(c)
@@ -265,7 +286,8 @@ class _Closure:
 
     def _types_of(self, node: Node) -> set[Node] | frozenset[Node]:
         if not isinstance(node, Literal):
-            return self.types[node]
+            known = self.rules.individual_types.get(node)
+            return self.types[node] | known if known else self.types[node]
         known = self.literal_memo.get(node)
         if known is None:
             known = self.literal_memo[node] = _literal_types(self.rules, node)
@@ -273,12 +295,21 @@ class _Closure:
 
 
 def _literal_types(rules: Rules, literal: Literal) -> frozenset[Node]:
-    """The datatypes of a literal: its own and those subsuming it (dt-type2), and every datatype
-    restriction whose facets its value satisfies (owlrl's datatype restriction extension)."""
-    own = literal.datatype or XSD.string
-    types = frozenset({own, *rules.datatype_supertypes.get(own, ())})
-    ranges = {d for d, data_range in rules.data_ranges.items() if data_range.admits(literal, types)}
-    return types | ranges
+    """The datatypes of a literal: its own and those subsuming it (dt-type2), every datatype
+    restriction whose facets its value satisfies (owlrl's datatype restriction extension), and the
+    classes above those (cax-sco) and unions holding them (cls-uni). A plain literal has none (as in owlrl)."""
+    if literal.datatype is None:
+        return frozenset()
+    types = frozenset({literal.datatype, *rules.datatype_supertypes.get(literal.datatype, ())})
+    found = set(types) | {d for d, data_range in rules.data_ranges.items() if data_range.admits(literal, types)}
+    todo = list(found)
+    while todo:
+        for above in rules.superclasses.get(todo.pop(), ()):
+            if above not in found:
+                found.add(above)
+                todo.append(above)
+    unions = {u for t in found for u in rules.unions.get(t, ())}
+    return frozenset(found | unions | {s for u in unions for s in rules.superclasses.get(u, ())})
 
 
 def _several(values: set[Node]) -> bool:
@@ -341,6 +372,8 @@ def _chains(graph: Graph) -> dict[Node, tuple[tuple[Node, tuple[Node, ...]], ...
 def _data_ranges(graph: Graph, supertypes: dict[Node, frozenset[Node]]) -> dict[Node, DataRange]:
     ranges = {}
     for datatype, base in graph.subject_objects(OWL.onDatatype):
+        if (datatype, RDF.type, RDFS.Datatype) not in graph:  # owlrl reads only declared data ranges
+            continue
         facets = []
         for head in graph.objects(datatype, OWL.withRestrictions):
             for facet_node in graph.items(head):

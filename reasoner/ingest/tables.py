@@ -47,7 +47,7 @@ class UnitTable:
         if factor is None:
             raise UnitError(f"unit {unit!r} cannot be converted to {target} (LOINC {loinc})")
         converted = value * factor
-        low, high = self.plausible[loinc]
+        low, high = self.plausible.get(loinc, (converted, converted))  # a range is required by necessity check
         if not low <= converted <= high:
             shown = format(converted.normalize(), "f")
             raise ImplausibleValue(f"{shown} {target} is outside what a laboratory can report for LOINC {loinc} "
@@ -95,7 +95,8 @@ def _unit_table(knowledge: Graph) -> UnitTable:
     rows: Any = knowledge.query(resources.query_text("ingest/lab-units.rq"))
     for row in rows:
         canonical[str(row.loinc)] = str(row.canonical)
-        plausible[str(row.loinc)] = (Decimal(str(row.minimum)), Decimal(str(row.maximum)))
+        if row.minimum is not None:
+            plausible[str(row.loinc)] = (Decimal(str(row.minimum)), Decimal(str(row.maximum)))
         if row.fromUnit is not None:
             factors[(str(row.loinc), str(row.fromUnit))] = Decimal(str(row.factor))
     return UnitTable(canonical=canonical, factors=factors, plausible=plausible)

@@ -44,8 +44,8 @@ def render_fhir(review: Review) -> str:
         "type": "collection",
         "entry": [{"fullUrl": f"urn:necessity:claimresponse:{_fhir_id(claim.claim_id)}",
                    "resource": claim_response(review, claim)} for claim in review.claims]
-        + [{"fullUrl": f"urn:necessity:operationoutcome:{_fhir_id(r.source)}", "resource": _not_reviewed(r)}
-           for r in review.rejected],
+        + [{"fullUrl": f"urn:necessity:operationoutcome:{number}", "resource": _not_reviewed(r, number)}
+           for number, r in enumerate(review.rejected, start=1)],
     }
     try:
         Bundle.model_validate(bundle)
@@ -54,9 +54,9 @@ def render_fhir(review: Review) -> str:
     return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
 
 
-def _not_reviewed(rejected: RejectedClaim) -> dict[str, Any]:
+def _not_reviewed(rejected: RejectedClaim, number: int) -> dict[str, Any]:
     """An OperationOutcome for a Claim that could not be reviewed: an error naming it and why."""
-    return {"resourceType": "OperationOutcome", "id": f"{_fhir_id(rejected.source)}-not-reviewed",
+    return {"resourceType": "OperationOutcome", "id": f"not-reviewed-{number}",
             "issue": [{"severity": "error", "code": "invalid",
                        "diagnostics": f"{rejected.source} not reviewed: {rejected.error}"}]}
 

@@ -143,9 +143,14 @@ def test_service_is_refused_and_nothing_leaves_the_machine(seed_server):
         listener.listen(1)
         listener.settimeout(2)
         target = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
-        query = urllib.parse.urlencode({"query": f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"})
-        status, body = seed_server.request(f"query?{query}")
-        assert status == 400 and b"SERVICE is refused" in body
+        text = f"SELECT * {{ VALUES ?a {{1}} FILTER(COALESCE(EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }})) }}"
+        form = urllib.parse.urlencode({"query": text})
+        for path, data, headers in (
+                (f"query?{form}", None, {}),
+                ("query", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"}),
+                ("query", text.encode(), {"Content-Type": "application/sparql-query"})):
+            status, body = seed_server.request(path, data=data, headers=headers)
+            assert status == 400 and b"SERVICE is refused" in body
         with pytest.raises(socket.timeout):
             listener.accept()
 

@@ -237,3 +237,45 @@ def test_every_rule_the_knowledge_uses_has_its_test():
 def test_literals_are_never_subjects_of_what_the_fast_engine_derives():
     quick, _ = closures("ex:p rdfs:range ex:C .", 'a:x ex:p "text" .')
     assert not any(isinstance(s, Literal) for s, _, _ in quick)
+
+
+def test_cls_svf1_when_the_filler_type_is_derived_after_the_edge():
+    # the filler's type comes from a rule that fires after the edge was seen (the filler-side lookup)
+    derives("ex:p rdfs:range ex:C . "
+            "ex:R owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:p ; owl:someValuesFrom ex:C ] .",
+            "a:x ex:p a:y .", (A.x, RDF.type, EX.R))
+
+
+def test_cls_int1_when_a_component_is_derived_later():
+    derives("ex:BC owl:intersectionOf ( ex:B ex:C ) . ex:p rdfs:domain ex:C .",
+            "a:x a ex:B . a:x ex:q a:z . a:x ex:p a:y .", (A.x, RDF.type, EX.BC))
+
+
+def test_cls_svf1_with_an_individual_of_the_knowledge():
+    # the knowledge's own individuals keep their types: the filler matches a value the request names
+    derives("ex:Use owl:oneOf ( ex:before ex:after ) . "
+            "ex:R owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:use ; owl:someValuesFrom ex:Use ] .",
+            "a:x ex:use ex:before .", (A.x, RDF.type, EX.R))
+
+
+def test_prp_spo2_through_an_edge_of_the_knowledge():
+    derives("ex:r owl:propertyChainAxiom ( ex:p ex:q ) . ex:k ex:q ex:m .", "a:x ex:p ex:k .", (A.x, EX.r, EX.m))
+
+
+def test_dt_restriction_in_a_union_and_a_named_range():
+    tbox = ("ex:Out owl:equivalentClass [ owl:unionOf ( "
+            "[ a rdfs:Datatype ; owl:onDatatype xsd:decimal ; owl:withRestrictions ( [ xsd:maxExclusive 10 ] ) ] "
+            "[ a rdfs:Datatype ; owl:onDatatype xsd:decimal ; owl:withRestrictions ( [ xsd:minExclusive 400 ] ) ] "
+            ") ] . "
+            "ex:Odd owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:value ; owl:someValuesFrom ex:Out ] .")
+    derives(tbox, 'a:x ex:value "5"^^xsd:decimal .', (A.x, RDF.type, EX.Odd))
+    quick, slow = closures(tbox, 'a:x ex:value "50"^^xsd:decimal .')
+    assert (A.x, RDF.type, EX.Odd) not in quick and quick == slow
+
+
+def test_plain_literals_and_undeclared_ranges_are_as_in_owlrl():
+    tbox = ("ex:S owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:text ; owl:someValuesFrom xsd:string ] . "
+            "ex:L owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:value ; owl:someValuesFrom "
+            "[ owl:onDatatype xsd:decimal ; owl:withRestrictions ( [ xsd:maxExclusive 10 ] ) ] ] .")
+    quick, slow = closures(tbox, 'a:x ex:text "plain" ; ex:value "5"^^xsd:decimal .')
+    assert quick == slow
