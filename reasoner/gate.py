@@ -57,7 +57,10 @@ class Gate(ThreadingHTTPServer):
         self.allowed_hosts = allowed_hosts(host, self.server_address[1])
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Report a failure in one fixed line: never the request, which may hold patient data."""
+        """Report a failure in one fixed line: never the request, which may hold patient data. A client
+        that went away before its answer is no failure of the gate."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
         print(f"necessity: the gate failed to answer a request ({type(sys.exc_info()[1]).__name__})", file=sys.stderr)
 
 
@@ -125,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
         hosts = self.headers.get_all("Host") or []
         if len(hosts) != 1 or hosts[0].strip().lower() not in self.server.allowed_hosts:
             raise Refused(403, "this endpoint answers only requests addressed to it (Host header)")
-        if len(self.headers.get_all("Content-Type") or []) > 1 or self.headers.get("Content-Encoding") \
+        if (self.headers.get_all("Content-Type") or [])[1:] or self.headers.get("Content-Encoding") \
                 or self.headers.get("Transfer-Encoding"):
             raise Refused(400, "one Content-Type, no Content-Encoding and no Transfer-Encoding, please")
 
