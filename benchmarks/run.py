@@ -100,19 +100,9 @@ def _requests(count: int) -> list[tuple[str, object]]:
 
 def _generated(count: int, folder: Path) -> list[Path]:
     from bundles import write
-    from generated import requests
-    from hypothesis import HealthCheck, Phase, given, settings
+    from generated import generated_requests
 
-    bundles: list[dict] = []
-
-    @settings(max_examples=count, deadline=None, database=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
-    @given(requests())
-    def collect(bundle: dict) -> None:
-        bundles.append(bundle)
-
-    collect()
-    return [write(folder, bundle, f"generated-{n}.json") for n, bundle in enumerate(bundles)]
+    return [write(folder, bundle, f"generated-{n}.json") for n, bundle in enumerate(generated_requests(count))]
 
 
 def _latencies(requests: list, sample: int) -> None:

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from bundles import ROUTES, bundle
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rdflib import Literal
 
@@ -114,3 +115,18 @@ def _answers(draw: Any, p: dict[str, Any]) -> dict[str, Any]:
     for link_id in draw(st.lists(st.sampled_from(sorted(p["answers"])), max_size=6, unique=True)):
         answers[link_id] = draw(st.sampled_from(p["answers"][link_id]))
     return answers
+
+
+@cache
+def generated_requests(count: int) -> tuple[dict[str, Any], ...]:
+    """``count`` request Bundles drawn from ``requests()``, the same on every run (derandomized)."""
+    drawn: list[dict[str, Any]] = []
+
+    @settings(max_examples=count, deadline=None, database=None, derandomize=True, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(requests())
+    def collect(bundle: dict[str, Any]) -> None:
+        drawn.append(bundle)
+
+    collect()
+    return tuple(drawn)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from functools import cache
 from pathlib import Path
 
 import pytest
 from bundles import write
-from generated import requests
-from hypothesis import HealthCheck, Phase, given, settings
+from generated import generated_requests
 from rdflib import OWL, Graph, URIRef
 from rdflib.term import Node
 
@@ -61,21 +59,6 @@ def test_the_engines_derive_the_same_triples_about_the_request(example):
     assert quick == slow
 
 
-@cache
-def generated_bundles(count: int) -> tuple[dict, ...]:
-    """``count`` generated request Bundles, the same on every run (derandomized)."""
-    bundles: list[dict] = []
-
-    @settings(max_examples=count, deadline=None, database=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
-    @given(requests())
-    def collect(bundle: dict) -> None:
-        bundles.append(bundle)
-
-    collect()
-    return tuple(bundles)
-
-
 def fast_reviews(bundles: tuple[dict, ...], first: int, folder: Path) -> list[tuple[Path, Request, list]]:
     """Each readable bundle written to ``folder``, read, and decided by the fast engine."""
     reviewed = []
@@ -92,8 +75,8 @@ def fast_reviews(bundles: tuple[dict, ...], first: int, folder: Path) -> list[tu
 @pytest.mark.parametrize("batch", range(-(-COUNT // BATCH)))
 def test_the_engines_agree_on_generated_requests(batch, tmp_path):
     first = batch * BATCH
-    reviewed = fast_reviews(generated_bundles(COUNT)[first:first + BATCH], first, tmp_path)
-    assert len(reviewed) >= 0.9 * len(generated_bundles(COUNT)[first:first + BATCH])
+    reviewed = fast_reviews(generated_requests(COUNT)[first:first + BATCH], first, tmp_path)
+    assert len(reviewed) >= 0.9 * len(generated_requests(COUNT)[first:first + BATCH])
     slow = reference_in_one_run([(request, request.claims[0]) for _, request, _ in reviewed])
     for (path, _, quick), reference_determinations in zip(reviewed, slow, strict=True):
         assert quick == reference_determinations, f"the engines disagree on {path}: {path.read_text()}"
@@ -101,7 +84,7 @@ def test_the_engines_agree_on_generated_requests(batch, tmp_path):
 
 def test_generated_requests_reach_every_status(tmp_path):
     statuses: dict[str, int] = defaultdict(int)
-    for _, _, determinations in fast_reviews(generated_bundles(COUNT), 0, tmp_path):
+    for _, _, determinations in fast_reviews(generated_requests(COUNT), 0, tmp_path):
         for determination in determinations:
             statuses[determination.status] += 1
     assert set(statuses) == {"justified", "not-justified", "needs-info", "coding-error", "no-policy"}
@@ -148,6 +131,6 @@ def about_request(triples: set[Triple]) -> set[Triple]:
 
 def test_a_batch_of_the_reference_gives_what_it_gives_one_by_one(tmp_path):
     # The batching above is sound: two generated requests closed together give what each gives alone.
-    items = [request for _, request, _ in fast_reviews(generated_bundles(COUNT)[:2], 0, tmp_path)]
+    items = [request for _, request, _ in fast_reviews(generated_requests(COUNT)[:2], 0, tmp_path)]
     alone = [decide(decision_store(closed_quads(r, r.claims[0], "reference"))) for r in items]
     assert reference_in_one_run([(r, r.claims[0]) for r in items]) == alone
