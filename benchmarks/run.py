@@ -84,7 +84,7 @@ def _requests(count: int) -> list[tuple[str, object]]:
     from reasoner.ingest import read_request
 
     folder = Path(tempfile.mkdtemp(prefix="necessity-bench-"))
-    examples = sorted(p for p in (ROOT / "examples").glob("*.json") if not p.name.endswith(".expected.json"))
+    examples = sorted((ROOT / "examples").glob("*.json"))
     generated = _generated(count, folder)
     readable = []
     for path in [*examples, *generated]:

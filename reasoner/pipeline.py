@@ -73,7 +73,13 @@ class Decided:
 def review(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> Review:
     """Review every claim of the request at ``path`` (or only ``claim_id``) with an inference engine
     (``fast`` or ``reference``)."""
-    request = read_request(path)
+    return review_request(read_request(path), claim_id, engine)
+
+
+def review_request(request: Request, claim_id: str | None = None, engine: str = "fast") -> Review:
+    """Review every claim of ``request`` (or only ``claim_id``) with an inference engine (``fast`` or
+    ``reference``). A claim that cannot be reviewed is named in ``Review.rejected``; raise its error when
+    none can."""
     compiled = load_compiled()
     claims = _chosen_claims(request, claim_id)
     reviews: list[ClaimReview] = []
@@ -86,7 +92,7 @@ def review(path: str | Path, claim_id: str | None = None, engine: str = "fast") 
     if not reviews:
         raise rejected[0].error
     return Review(
-        request=str(path),
+        request=request.path,
         knowledge_version=compiled.version,
         claims=tuple(reviews),
         notes=request.notes + _unknown_code_notes(request, compiled.tables),

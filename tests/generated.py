@@ -7,10 +7,12 @@ absent or contrary, ages around every age threshold, both claim uses and types, 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from bundles import ROUTES, bundle
@@ -130,3 +132,11 @@ def generated_requests(count: int) -> tuple[dict[str, Any], ...]:
 
     collect()
     return tuple(drawn)
+
+
+def write_ndjson(path: Path, count: int) -> Path:
+    """``count`` generated request Bundles written to ``path`` as NDJSON, one Bundle per line."""
+    with path.open("w", encoding="utf-8") as stream:
+        for drawn in generated_requests(count):
+            stream.write(json.dumps(drawn, ensure_ascii=False) + "\n")
+    return path

@@ -18,7 +18,7 @@ from reasoner.errors import NecessityError
 from reasoner.pipeline import review
 
 ROOT = Path(__file__).resolve().parent.parent
-BASES = [p for p in sorted((ROOT / "examples").glob("*.json")) if not p.name.endswith(".expected.json")]
+BASES = sorted((ROOT / "examples").glob("*.json"))
 SYNTHEA = sorted((ROOT / "tests" / "corpora" / "synthea-r4").glob("[A-Z]*.json"))[:3]
 SETTINGS = settings(max_examples=150, deadline=None, database=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))

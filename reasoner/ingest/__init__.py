@@ -17,16 +17,37 @@ def read_request(path: str | Path) -> Request:
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "-", "-", "no such file")
-    size = path.stat().st_size
-    if size > MAX_REQUEST_BYTES:
-        raise InputError(str(path), "-", "-", f"{size:,} bytes: a request may be at most {MAX_REQUEST_BYTES >> 20} MiB "
-                         "(one patient's review request, not a whole record)")
-    if path.suffix.lower() in (".ttl", ".turtle"):
+    check_size(path.stat().st_size, str(path))
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(str(path), "-", "-", "not a request: expected a FHIR Bundle (.json) or Turtle (.ttl)")
+    return parse_request(path.read_bytes(), str(path), kind, base=path.absolute().as_uri())
+
+
+def parse_request(data: bytes, where: str, kind: str, base: str | None = None) -> Request:
+    """Read a request from ``data``: ``kind`` ``json`` is a FHIR R4 Bundle, ``turtle`` Turtle in necessity's
+    vocabulary (relative IRIs resolved against ``base``). Errors name ``where``."""
+    check_size(len(data), where)
+    if kind == "turtle":
         from reasoner.ingest.turtle import read_turtle
 
-        return read_turtle(path)
-    if path.suffix.lower() == ".json":
-        from reasoner.ingest.fhir import read_bundle
+        return read_turtle(data, where, base)
+    from reasoner.ingest.fhir import read_bundle
 
-        return read_bundle(path)
-    raise InputError(str(path), "-", "-", "not a request: expected a FHIR Bundle (.json) or Turtle (.ttl)")
+    return read_bundle(data, where)
+
+
+def check_size(size: int, where: str) -> None:
+    """Refuse a request larger than MAX_REQUEST_BYTES, before it is read."""
+    if size > MAX_REQUEST_BYTES:
+        raise too_big(size, where)
+
+
+def too_big(size: int, where: str) -> InputError:
+    """The error of a request of ``size`` bytes, over MAX_REQUEST_BYTES."""
+    return InputError(where, "-", "-", f"{size:,} bytes: a request may be at most {MAX_REQUEST_BYTES >> 20} MiB "
+                      "(one patient's review request, not a whole record)")
+
+
+# The request kinds by file suffix.
+KINDS = {".json": "json", ".ttl": "turtle", ".turtle": "turtle"}

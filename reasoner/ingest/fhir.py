@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -35,10 +34,10 @@ CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PLACE_OF_SERVICE = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 
 
-def read_bundle(path: Path) -> model.Request:
-    """Read a FHIR R4 Bundle file into a request; raise InputError naming the file, resource and field."""
-    where = str(path)
-    bundle = _load_json(path)
+def read_bundle(data: bytes, where: str) -> model.Request:
+    """Read a FHIR R4 Bundle (JSON bytes) into a request; raise InputError naming ``where`` (the file), the
+    resource and the field."""
+    bundle = _load_json(data, where)
     resources, notes, rejected = _validated_resources(where, bundle)
     patient = _the_patient(where, resources)
     for resource in resources:
@@ -68,9 +67,9 @@ def read_bundle(path: Path) -> model.Request:
     )
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _load_json(text: bytes, path: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(str(path), "-", "-", f"not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:

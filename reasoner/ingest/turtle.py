@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, Graph, Literal, URIRef
@@ -24,10 +23,10 @@ USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
 TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
 
 
-def read_turtle(path: Path) -> model.Request:
-    """Read a Turtle request; raise InputError naming the file, the node and the property at fault."""
-    where = str(path)
-    graph = _parse(path)
+def read_turtle(data: bytes, where: str, base: str | None = None) -> model.Request:
+    """Read a Turtle request (``data``, relative IRIs resolved against ``base``); raise InputError naming
+    ``where`` (the file), the node and the property at fault."""
+    graph = _parse(data, where, base)
     check_patient_graph(graph, where)
     patients = sorted(set(graph.subjects(RDF.type, NEC.Patient)), key=str)
     if len(patients) != 1:
@@ -50,10 +49,10 @@ def read_turtle(path: Path) -> model.Request:
     )
 
 
-def _parse(path: Path) -> Graph:
+def _parse(data: bytes, path: str, base: str | None) -> Graph:
     graph = Graph()
     try:
-        graph.parse(path, format="turtle")
+        graph.parse(data=data, format="turtle", publicID=base)
     except Exception as exc:  # rdflib's parsers raise many types (SyntaxError, BadSyntax, IndexError...)
         raise InputError(str(path), "-", "-", f"not valid Turtle: {' '.join(str(exc).split())[:300]}") from exc
     bad = sorted({str(term) for triple in graph for term in triple

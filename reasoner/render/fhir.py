@@ -39,19 +39,25 @@ NO_POLICY = "The knowledge base has no policy for this code: a person reviews th
 
 def render_fhir(review: Review) -> str:
     """The review as a FHIR R4 Bundle of ClaimResponses (JSON), validated before it is returned."""
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"fullUrl": f"urn:necessity:claimresponse:{_fhir_id(claim.claim_id)}",
-                   "resource": claim_response(review, claim)} for claim in review.claims]
-        + [{"fullUrl": f"urn:necessity:operationoutcome:{number}", "resource": _not_reviewed(r, number)}
-           for number, r in enumerate(review.rejected, start=1)],
-    }
+    bundle = collection(review_resources(review))
+    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+
+
+def review_resources(review: Review) -> list[dict[str, Any]]:
+    """A ClaimResponse per reviewed Claim, then an OperationOutcome per Claim that could not be reviewed."""
+    return [claim_response(review, claim) for claim in review.claims] + \
+        [_not_reviewed(r, number) for number, r in enumerate(review.rejected, start=1)]
+
+
+def collection(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """``resources`` in a Bundle of type collection, validated as FHIR R4 (raise NecessityError if not)."""
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": f"urn:necessity:{r['resourceType'].lower()}:{r['id']}", "resource": r} for r in resources]}
     try:
         Bundle.model_validate(bundle)
     except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in this module, said plainly
         raise NecessityError(f"the ClaimResponse necessity built is not valid FHIR R4: {exc}") from exc
-    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    return bundle
 
 
 def _not_reviewed(rejected: RejectedClaim, number: int) -> dict[str, Any]:

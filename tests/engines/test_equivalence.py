@@ -33,7 +33,7 @@ from reasoner.store import decision_store, quads
 from reasoner.vocab import REQ
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.json") if not p.name.endswith(".expected.json"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 COUNT = int(os.environ.get("NECESSITY_GENERATED", "500"))
 BATCH = 50
 

@@ -1,0 +1,117 @@
+"""The output file of a batch: opened new, or reopened to resume. Records are written one request at a
+time, so only the last request in the file can have been cut off by an interruption; resuming removes
+that request's lines and reviews it again, so no record is missing and none is written twice."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from reasoner.batch.formats import Format, Written
+from reasoner.errors import NecessityError
+
+STDOUT = "-"
+
+
+@dataclass
+class Done:
+    """What an output already holds: the requests written whole, and how many of them had an error."""
+
+    requests: set[str] = field(default_factory=set)
+    errors: int = 0
+
+
+class Output:
+    """An output file open for appending, one request at a time. When resumed, it is cut back to its whole
+    requests at the first write, so that a refused resume leaves the file as it was."""
+
+    def __init__(self, stream: BinaryIO, done: Done, keep: int | None = None, header: bytes = b"") -> None:
+        self.stream, self.done, self._keep, self._header = stream, done, keep, header
+
+    def write_request(self, text: str) -> None:
+        """Write one request's records and hand them to the operating system, so that a process killed
+        afterwards loses none of them."""
+        if self._keep is not None:
+            self.stream.seek(self._keep)
+            self.stream.truncate()
+            self.stream.write(self._header)
+            self._keep = None
+        self.stream.write(text.encode())
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Close the output (not standard output), its records on disk."""
+        self.stream.flush()
+        if self.stream is not sys.stdout.buffer:
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+
+
+def open_output(out: str, form: Format, version: str, resume: bool) -> Output:
+    """Open ``out`` for appending one request at a time, with what it already holds. A new file gets the
+    format's header; an existing one is refused unless ``resume``, and then must be in ``form`` and of
+    knowledge base ``version``."""
+    if out == STDOUT:
+        if resume:
+            raise NecessityError("--resume needs an output file (-o FILE), not standard output")
+        sys.stdout.buffer.write(form.header.encode())
+        return Output(sys.stdout.buffer, Done())
+    path = Path(out)
+    if not path.exists():
+        stream: BinaryIO = path.open("xb")
+        stream.write(form.header.encode())
+        stream.flush()
+        return Output(stream, Done())
+    if not resume:
+        raise NecessityError(f"{out}: already exists: --resume finishes the batch it holds; remove it to start again")
+    done, keep = _written(path, form, version)
+    header = form.header.encode() if keep == 0 else b""  # cut off inside the header: written again
+    return Output(path.open("r+b"), done, keep, header)
+
+
+def _written(path: Path, form: Format, version: str) -> tuple[Done, int]:
+    """What ``path`` holds, less its last request (which an interruption may have cut short), and the
+    length to keep."""
+    data = path.read_bytes()
+    header = form.header.encode()
+    if not data.startswith(header) and header.startswith(data):
+        return Done(), 0  # cut off inside the header
+    if not data.startswith(header):
+        raise NecessityError(f"{path}: not a batch output in this format: its first line is not the header")
+    lines: list[tuple[int, Written]] = []
+    offset = len(header)
+    for number, line in enumerate(data[offset:].split(b"\n")[:-1], start=2 if header else 1):  # last: cut short
+        lines.append((offset, _read(form, path, number, line)))
+        offset += len(line) + 1
+    if not lines:
+        return Done(), len(header)
+    keep = _start_of_last_group(lines, len(header))
+    whole = [w for start, w in lines if start < keep]
+    foreign = sorted({w.knowledge_version for w in whole} - {version})
+    if foreign:
+        raise NecessityError(f"{path}: written with knowledge base {', '.join(foreign)}, not {version}: a resumed "
+                             "batch would mix two versions; start a new output")
+    requests = {w.request for w in whole}
+    return Done(requests, len({w.request for w in whole if w.error})), keep
+
+
+def _start_of_last_group(lines: list[tuple[int, Written]], default: int) -> int:
+    """Where the lines of the last request written begin."""
+    last = lines[-1][1].request
+    start = default
+    for offset, written in reversed(lines):
+        if written.request != last:
+            break
+        start = offset
+    return start
+
+
+def _read(form: Format, path: Path, number: int, line: bytes) -> Written:
+    try:
+        return form.read(line.decode("utf-8"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NecessityError(f"{path}: line {number}: not a record of this batch format ({type(exc).__name__}); "
+                             "resume only an output written by necessity batch in the same --format") from exc

@@ -1,0 +1,207 @@
+"""A batch: every request of the inputs reviewed, in this process, in worker processes or on Spark,
+its records written in input order as they come, with a progress bar on a terminal and a summary at
+the end."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from reasoner.batch.formats import format_named
+from reasoner.batch.inputs import Item, check_inputs, count, items
+from reasoner.batch.output import Done, open_output
+from reasoner.batch.records import review_item, statuses
+from reasoner.compiled import load_compiled
+from reasoner.errors import NecessityError
+from reasoner.render import REVIEWER_LINE
+
+STATUSES = ("justified", "not-justified", "needs-info", "coding-error", "no-policy")
+WINDOW = 32  # requests handed to each worker process at a time: the inputs are never all in memory
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """One request done: its id, its records as text, its lines' statuses and its number of errors."""
+
+    request: str
+    text: str
+    statuses: Counter[str]
+    errors: int
+
+
+@dataclass
+class Summary:
+    """What a batch did: requests reviewed now and found done, lines per status, errors, time."""
+
+    output: str
+    knowledge_version: str
+    engine: str
+    done: Done
+    requests: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def add(self, reviewed: Reviewed) -> None:
+        """Count one request done."""
+        self.requests += 1
+        self.statuses += reviewed.statuses
+        self.errors += bool(reviewed.errors)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any request of the output, this run's or an earlier one's, has an error."""
+        return bool(self.errors or self.done.errors)
+
+    def text(self) -> str:
+        """The summary for people, several lines."""
+        lines = sum(self.statuses.values())
+        rate = f"{self.requests / self.seconds:.1f} requests/s, {lines / self.seconds:.1f} lines/s" \
+            if self.seconds else "no time"
+        counts = ", ".join(f"{status} {self.statuses[status]}" for status in STATUSES)
+        head = "interrupted" if self.interrupted else "done"
+        text = [f"necessity batch {head}: {self.requests} requests, {lines} claim lines in {self.seconds:.1f} s "
+                f"({rate})",
+                f"  lines: {counts}",
+                f"  requests with an error: {self.errors}" +
+                (f" (and {self.done.errors} in the {len(self.done.requests)} requests already in the output)"
+                 if self.done.requests else ""),
+                f"  written to {self.output}; knowledge base {self.knowledge_version}; {self.engine} engine",
+                f"  {REVIEWER_LINE}"]
+        if self.interrupted:
+            text.append("  rerun the same command with --resume to finish the batch")
+        return "\n".join(text) + "\n"
+
+
+def run_batch(inputs: list[str], out: str, output_format: str = "ndjson", workers: int = 1, resume: bool = False,
+              engine: str = "fast", spark: str | None = None, progress: bool | None = None) -> Summary:
+    """Review every request of ``inputs`` and write its records to ``out`` (``-``: standard output) as
+    they come. ``workers`` processes (or the Spark master ``spark``) review them; ``resume`` finishes an
+    interrupted batch. A progress bar shows on a terminal (``progress`` None) or when asked."""
+    form = format_named(output_format)
+    check_inputs(inputs)
+    version = load_compiled().version
+    total = count(inputs)
+    output = open_output(out, form, version, resume)
+    summary = Summary(out, version, engine, output.done)
+    todo = _not_done(items(inputs), output.done, out)
+    bar = _progress(None if total is None else total - len(output.done.requests), progress)
+    started = time.perf_counter()
+    try:
+        for reviewed in _reviewed(todo, output_format, engine, workers, spark, version):
+            output.write_request(reviewed.text)
+            summary.add(reviewed)
+            bar.update(1)
+            bar.set_postfix_str(f"{sum(summary.statuses.values())} lines, {summary.errors} errors", refresh=False)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        summary.seconds = time.perf_counter() - started
+        bar.close()
+        output.close()
+    return summary
+
+
+def _not_done(todo: Iterable[Item], done: Done, out: str) -> Iterator[Item]:
+    """The items not in the output yet. An output is written in input order, so what it holds must be the
+    first requests of the inputs; if not, it was written from other inputs and is refused."""
+    found = 0
+    for item in todo:
+        if item.request in done.requests:
+            found += 1
+            continue
+        if found < len(done.requests):
+            raise NecessityError(f"{out}: holds {len(done.requests) - found} requests that are not the first "
+                                 f"requests of these inputs (the first not in it: {item.request}): resume "
+                                 "with the inputs it was written from")
+        yield item
+    if found < len(done.requests):
+        raise NecessityError(f"{out}: holds {len(done.requests) - found} requests that are not among these "
+                             "inputs: resume with the inputs it was written from")
+
+
+def review_to_text(item: Item, output_format: str, engine: str) -> Reviewed:
+    """Review one item and render its records in ``output_format`` (the work of every worker)."""
+    outcome = review_item(item, engine)
+    return Reviewed(item.request, format_named(output_format).render(outcome), statuses(outcome), len(outcome.errors))
+
+
+def _reviewed(todo: Iterator[Item], output_format: str, engine: str, workers: int, spark: str | None,
+              version: str) -> Iterable[Reviewed]:
+    if spark is not None:
+        from reasoner.spark import reviewed_on_spark
+
+        return reviewed_on_spark(todo, spark, output_format, engine, version)
+    if workers == 1:
+        return (review_to_text(item, output_format, engine) for item in todo)
+    return _in_processes(todo, output_format, engine, workers)
+
+
+def _in_processes(todo: Iterator[Item], output_format: str, engine: str, workers: int) -> Iterator[Reviewed]:
+    """Reviewed by ``workers`` processes, in input order, a window of requests at a time."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_start_worker) as pool:
+        while window := list(itertools.islice(todo, workers * WINDOW)):
+            yield from pool.imap(_WorkerTask(output_format, engine), window)
+
+
+def _start_worker() -> None:
+    """In a worker process: leave Ctrl-C to the batch (which stops the workers) and load the knowledge once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    load_compiled()
+
+
+@dataclass(frozen=True)
+class _WorkerTask:
+    output_format: str
+    engine: str
+
+    def __call__(self, item: Item) -> Reviewed:
+        return review_to_text(item, self.output_format, self.engine)
+
+
+class Bar(Protocol):
+    """A progress bar: what the batch uses of tqdm's."""
+
+    def update(self, n: int) -> object:
+        """Count ``n`` more requests done."""
+        ...
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> object:
+        """Show ``text`` after the bar."""
+        ...
+
+    def close(self) -> object:
+        """Leave the bar as it is."""
+        ...
+
+
+def _progress(total: int | None, shown: bool | None) -> Bar:
+    """A progress bar on standard error with rate and ETA (tqdm), or one that shows nothing."""
+    if not (sys.stderr.isatty() if shown is None else shown):
+        return _NoBar()
+    from tqdm import tqdm
+
+    bar: Bar = tqdm(total=total, unit=" requests", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+    return bar
+
+
+class _NoBar:
+    """No progress bar: what tqdm's bar offers, doing nothing."""
+
+    def update(self, n: int) -> None:
+        """Nothing."""
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        """Nothing."""
+
+    def close(self) -> None:
+        """Nothing."""
