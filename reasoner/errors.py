@@ -14,6 +14,10 @@ class InputError(NecessityError):
         self.path, self.resource, self.field, self.problem = path, resource, field, problem
         super().__init__(f"{path}: {resource}: {field}: {problem}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
+        """Pickle by the four parts, so that the error crosses to and from worker processes."""
+        return (InputError, (self.path, self.resource, self.field, self.problem))
+
 
 class KnowledgeError(NecessityError):
     """The knowledge base (ontology/, kg/, queries/) is broken or missing."""

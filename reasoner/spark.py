@@ -48,15 +48,22 @@ def schema() -> Any:
     return StructType([StructField(name, kind(name)) for name in FIELDS])
 
 
+def require_pyspark() -> None:
+    """Raise a NecessityError saying how to install PySpark when it is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise NecessityError("--spark needs PySpark: pip install 'necessity[spark]' (and Java 17 or newer)")
+
+
 def session(master: str) -> Any:
     """A Spark session on ``master``, its web UI off and its log quiet but for errors; with a local
     master, every service of Spark's binds to 127.0.0.1. Spark's Python workers run this interpreter
     unless PYSPARK_PYTHON says otherwise."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        raise NecessityError("--spark needs PySpark: pip install 'necessity[spark]' (and Java 17 or newer)") from exc
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
     logging = f"-Dlog4j2.configurationFile={Path(__file__).with_name('spark-log4j2.properties').as_uri()}"
     builder = SparkSession.builder.master(master).appName("necessity batch").config("spark.ui.enabled", "false") \
         .config("spark.ui.showConsoleProgress", "false").config("spark.driver.extraJavaOptions", logging)

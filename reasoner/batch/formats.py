@@ -3,7 +3,8 @@
 - ``ndjson``: one JSON record per claim line or error (the fields of ``records.FIELDS``);
 - ``csv``: the same records, a header row first, lists joined by `` | ``;
 - ``fhir``: FHIR R4 NDJSON (as FHIR Bulk Data writes it): one ClaimResponse per reviewed Claim and one
-  OperationOutcome per error, each with the request and the knowledge base version as extensions.
+  OperationOutcome per error, each with the request, its SHA-256 and the knowledge base version as
+  extensions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +22,7 @@ from reasoner.errors import NecessityError
 from reasoner.render.fhir import collection, review_resources
 
 REQUEST_EXTENSION = "https://necessity.example/fhir/StructureDefinition/batch-request"
+DIGEST_EXTENSION = "https://necessity.example/fhir/StructureDefinition/batch-request-sha256"
 VERSION_EXTENSION = "https://necessity.example/fhir/StructureDefinition/knowledge-base-version"
 JOINED = " | "
 
@@ -30,6 +33,7 @@ class Written:
     is an error."""
 
     request: str
+    digest: str
     knowledge_version: str
     error: bool
 
@@ -60,7 +64,8 @@ class Ndjson:
     def read(self, line: str) -> Written:
         """The request, version and kind of a JSON record."""
         record = json.loads(line)
-        return Written(record["request"], record["knowledge_base_version"], record["record"] == "error")
+        return Written(record["request"], record["request_sha256"], record["knowledge_base_version"],
+                       record["record"] == "error")
 
 
 class Csv:
@@ -73,18 +78,21 @@ class Csv:
         text = io.StringIO()
         writer = csv.writer(text)
         for record in line_records(outcome):
-            writer.writerow([_cell(record[name], name in LISTS) for name in FIELDS])
+            writer.writerow([_escaped(record[name]) if name == "request" else _cell(record[name], name in LISTS)
+                             for name in FIELDS])
         return text.getvalue()
 
     def read(self, line: str) -> Written:
         """The request, version and kind of a CSV row."""
         row = dict(zip(FIELDS, next(csv.reader([line])), strict=True))
-        return Written(row["request"], row["knowledge_base_version"], row["record"] == "error")
+        return Written(_unescaped(row["request"]), row["request_sha256"], row["knowledge_base_version"],
+                       row["record"] == "error")
 
 
 class Fhir:
     """FHIR R4 NDJSON: a ClaimResponse per reviewed Claim, an OperationOutcome per error; each id begins
-    with a hash of the request, so that claims of the same id in two requests stay two resources."""
+    with a hash of the request and the resource's own id, so that claims of the same id in two
+    requests stay two resources."""
 
     header = ""
 
@@ -92,9 +100,9 @@ class Fhir:
         """The outcome's resources, validated as FHIR R4, one per line."""
         resources = review_resources(outcome.review) if outcome.review else [_not_read(outcome)]
         marks = [{"url": REQUEST_EXTENSION, "valueString": outcome.request},
+                 {"url": DIGEST_EXTENSION, "valueString": outcome.digest or "-"},
                  {"url": VERSION_EXTENSION, "valueString": outcome.knowledge_version}]
-        prefix = hashlib.sha256(outcome.request.encode()).hexdigest()[:16]
-        resources = [r | {"id": f"{prefix}-{r['id']}"[:64], "extension": marks} for r in resources]
+        resources = [r | {"id": _unique_id(outcome.request, r["id"]), "extension": marks} for r in resources]
         collection(resources)
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in resources)
 
@@ -102,7 +110,8 @@ class Fhir:
         """The request, version and kind of a resource this format wrote."""
         resource = json.loads(line)
         marks = {e["url"]: e["valueString"] for e in resource["extension"]}
-        return Written(marks[REQUEST_EXTENSION], marks[VERSION_EXTENSION],
+        digest = marks[DIGEST_EXTENSION]
+        return Written(marks[REQUEST_EXTENSION], "" if digest == "-" else digest, marks[VERSION_EXTENSION],
                        resource["resourceType"] == "OperationOutcome")
 
 
@@ -116,12 +125,28 @@ def format_named(name: str) -> Format:
     return FORMATS[name]
 
 
+def _unique_id(request: str, resource_id: str) -> str:
+    """A FHIR id (at most 64 characters) unique to the request and the resource's id within it."""
+    digest = hashlib.sha256(f"{request}\0{resource_id}".encode()).hexdigest()[:20]
+    return f"{digest}-{resource_id}"[:64]
+
+
 def _cell(value: Any, joined: bool) -> str:
     """A CSV cell: lists joined, None empty, every run of white space (line breaks too) one space."""
     if value is None:
         return ""
     text = JOINED.join(str(v) for v in value) if joined else str(value)
     return " ".join(text.split())
+
+
+def _escaped(text: str) -> str:
+    """``text`` with its backslashes and line breaks escaped, so that a CSV row stays on one line."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _unescaped(text: str) -> str:
+    """The text ``_escaped`` was given."""
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), text)
 
 
 def _not_read(outcome: Outcome) -> dict[str, Any]:

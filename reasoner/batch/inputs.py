@@ -4,6 +4,7 @@ number) so that a rerun finds what is already done."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections import Counter
@@ -18,6 +19,7 @@ from reasoner.ingest import KINDS, MAX_REQUEST_BYTES, check_size, too_big
 NDJSON = (".ndjson", ".jsonl")
 STDIN = "-"
 CHUNK = 1 << 20  # bytes read at a time from a line too long to keep
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,48 @@ class Item:
     base: str | None = None
     error: InputError | None = None
 
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the request's bytes (empty when they could not be read): a resumed batch checks
+        that a request it skips is the one it reviewed."""
+        return hashlib.sha256(self.data).hexdigest() if self.data else ""
 
-def items(inputs: Iterable[str]) -> Iterator[Item]:
-    """The requests of ``inputs`` in order: files as they are named, a folder's request files (``*.json``,
-    ``*.ttl``, ``*.ndjson``; not its subfolders) by name, an NDJSON file's lines by number. A request's id
-    is its file's absolute path (and line number), the same however the file is named. A request named
-    again is an error item, its id numbered (``#2``)."""
-    seen: Counter[str] = Counter()
+
+def sources(inputs: list[str], out: str | None = None) -> list[str | Path]:
+    """The request files of ``inputs`` (and ``-``), listed now, before anything is written: files as they
+    are named, a folder's request files (``*.json``, ``*.ttl``, ``*.ndjson``; not its subfolders) by
+    name, never the output ``out`` itself. Refuse inputs that are not there, standard input named twice,
+    and an output named as an input."""
+    if inputs.count(STDIN) not in (0, 1):
+        raise NecessityError("standard input ('-') may be named once")
+    listed: list[str | Path] = []
     for name in inputs:
-        for item in _items_of(name):
+        if name == STDIN:
+            listed.append(STDIN)
+            continue
+        path = Path(os.path.abspath(name))
+        if not path.exists():
+            raise NecessityError(f"{name}: no such file or folder")
+        if not path.is_dir():
+            if _same_file(path, out):
+                raise NecessityError(f"{name}: is the output: a batch does not read what it writes")
+            listed.append(path)
+            continue
+        try:
+            listed += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (*KINDS, *NDJSON)
+                             and not _same_file(p, out))
+        except OSError as exc:
+            raise NecessityError(f"{name}: cannot be listed: {exc.strerror}") from exc
+    return listed
+
+
+def items(listed: Iterable[str | Path]) -> Iterator[Item]:
+    """The requests of ``listed`` (from ``sources``) in order, an NDJSON file's by line number. A
+    request's id is its file's absolute path (and line number), the same however the file is named. A
+    request named again is an error item, its id numbered (``#2``)."""
+    seen: Counter[str] = Counter()
+    for source in listed:
+        for item in _items_of(source):
             again = item.request in seen
             seen[item.request] += 1
             if again:
@@ -48,43 +83,39 @@ def items(inputs: Iterable[str]) -> Iterator[Item]:
             yield item
 
 
-def check_inputs(inputs: list[str]) -> None:
-    """Refuse, before anything is written, inputs that are not there, and standard input named twice."""
-    if inputs.count(STDIN) not in (0, 1):
-        raise NecessityError("standard input ('-') may be named once")
-    for name in inputs:
-        if name != STDIN and not Path(name).exists():
-            raise NecessityError(f"{name}: no such file or folder")
-
-
-def count(inputs: Iterable[str]) -> int | None:
-    """How many requests ``inputs`` hold (None when one is standard input, which can be read only once)."""
+def count(listed: Iterable[str | Path]) -> int | None:
+    """How many requests ``listed`` holds (None when it includes standard input, which can be read only
+    once, or a file that cannot be read)."""
     total = 0
-    for name in inputs:
-        if name == STDIN:
+    for source in listed:
+        if not isinstance(source, Path):
             return None
-        for path in _files(name):
-            total += _count_lines(path) if path.suffix.lower() in NDJSON else 1
+        try:
+            total += _count_lines(source) if source.suffix.lower() in NDJSON else 1
+        except OSError:
+            return None
     return total
 
 
-def _items_of(name: str) -> Iterator[Item]:
-    if name == STDIN:
+def _same_file(path: Path, out: str | None) -> bool:
+    try:
+        return out is not None and out != STDIN and Path(out).exists() and os.path.samefile(path, out)
+    except OSError:
+        return False
+
+
+def _items_of(source: str | Path) -> Iterator[Item]:
+    if not isinstance(source, Path):
         yield from _ndjson_items(sys.stdin.buffer, "<stdin>")
         return
-    for path in _files(name):
-        if path.suffix.lower() in NDJSON:
-            with path.open("rb") as stream:
-                yield from _ndjson_items(stream, str(path))
-        else:
-            yield _file_item(path)
-
-
-def _files(name: str) -> list[Path]:
-    path = Path(os.path.abspath(name))
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (*KINDS, *NDJSON))
-    return [path]
+    if source.suffix.lower() not in NDJSON:
+        yield _file_item(source)
+        return
+    try:
+        with source.open("rb") as stream:
+            yield from _ndjson_items(stream, str(source))
+    except OSError as exc:
+        yield Item(str(source), "json", error=InputError(str(source), "-", "-", f"cannot be read: {exc.strerror}"))
 
 
 def _file_item(path: Path) -> Item:
@@ -102,18 +133,25 @@ def _file_item(path: Path) -> Item:
 
 
 def _ndjson_items(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """One item per line that is not blank; a line too long to be a request is an error item."""
+    """One item per line that is not blank (a byte order mark before the first is dropped); a line
+    longer than a request may be is an error item."""
     number = 0
     while True:
-        line = stream.readline(MAX_REQUEST_BYTES + 1)
+        line = stream.readline(MAX_REQUEST_BYTES + 2)  # a whole line of the largest request, with \r\n
         if not line:
             return
         number += 1
         request = f"{name}:{number}"
-        if len(line) > MAX_REQUEST_BYTES:
+        if number == 1:
+            line = line.removeprefix(BOM)
+        if not line.endswith(b"\n") and len(line) == MAX_REQUEST_BYTES + 2:
             yield Item(request, "json", error=too_big(len(line) + _skip_line(stream), request))
-        elif line.strip():
-            yield Item(request, "json", line)
+            continue
+        content = line.rstrip(b"\r\n")
+        if len(content) > MAX_REQUEST_BYTES:
+            yield Item(request, "json", error=too_big(len(content), request))
+        elif content.strip():
+            yield Item(request, "json", content)
 
 
 def _skip_line(stream: BinaryIO) -> int:

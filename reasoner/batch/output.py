@@ -20,34 +20,52 @@ STDOUT = "-"
 class Done:
     """What an output already holds: the requests written whole, and how many of them had an error."""
 
-    requests: set[str] = field(default_factory=set)
+    requests: dict[str, str] = field(default_factory=dict)  # request id -> the SHA-256 of its bytes
     errors: int = 0
 
 
 class Output:
-    """An output file open for appending, one request at a time. When resumed, it is cut back to its whole
-    requests at the first write, so that a refused resume leaves the file as it was."""
+    """An output file open for appending, one request at a time, locked against a second batch. When
+    resumed, it is cut back to its whole requests at the first write, so that a refused resume leaves
+    the file as it was."""
 
-    def __init__(self, stream: BinaryIO, done: Done, keep: int | None = None, header: bytes = b"") -> None:
-        self.stream, self.done, self._keep, self._header = stream, done, keep, header
+    def __init__(self, stream: BinaryIO, done: Done, keep: int | None = None, header: bytes = b"",
+                 created: Path | None = None) -> None:
+        self.stream, self.done, self._keep, self._header, self._created = stream, done, keep, header, created
+        self._wrote = False
 
     def write_request(self, text: str) -> None:
         """Write one request's records and hand them to the operating system, so that a process killed
         afterwards loses none of them."""
-        if self._keep is not None:
-            self.stream.seek(self._keep)
-            self.stream.truncate()
-            self.stream.write(self._header)
-            self._keep = None
-        self.stream.write(text.encode())
-        self.stream.flush()
+        try:
+            if self._keep is not None:
+                self.stream.seek(self._keep)
+                self.stream.truncate()
+                self.stream.write(self._header)
+                self._keep = None
+            self.stream.write(text.encode())
+            self.stream.flush()
+        except OSError as exc:
+            raise NecessityError(f"{self.stream.name}: cannot be written ({exc.strerror}): the requests written "
+                                 "before are kept; rerun with --resume once it can be") from exc
+        self._wrote = True
 
-    def close(self) -> None:
-        """Close the output (not standard output), its records on disk."""
-        self.stream.flush()
-        if self.stream is not sys.stdout.buffer:
-            os.fsync(self.stream.fileno())
-            self.stream.close()
+    def close(self, failed: bool = False) -> None:
+        """Close the output (not standard output), its records on disk. After a failure before any record,
+        the file this run created is removed: no empty output is left behind."""
+        if self.stream.closed:
+            return
+        try:
+            self.stream.flush()
+            if self.stream is not sys.stdout.buffer:
+                os.fsync(self.stream.fileno())
+        except OSError:
+            failed = True
+        if self.stream is sys.stdout.buffer:
+            return
+        self.stream.close()
+        if failed and self._created is not None and not self._wrote:
+            self._created.unlink(missing_ok=True)
 
 
 def open_output(out: str, form: Format, version: str, resume: bool) -> Output:
@@ -60,16 +78,40 @@ def open_output(out: str, form: Format, version: str, resume: bool) -> Output:
         sys.stdout.buffer.write(form.header.encode())
         return Output(sys.stdout.buffer, Done())
     path = Path(out)
-    if not path.exists():
-        stream: BinaryIO = path.open("xb")
-        stream.write(form.header.encode())
-        stream.flush()
-        return Output(stream, Done())
-    if not resume:
-        raise NecessityError(f"{out}: already exists: --resume finishes the batch it holds; remove it to start again")
-    done, keep = _written(path, form, version)
+    try:
+        if not path.exists():
+            stream: BinaryIO = path.open("xb")
+            _lock(stream, out)
+            stream.write(form.header.encode())
+            stream.flush()
+            return Output(stream, Done(), created=path)
+        if not resume:
+            raise NecessityError(f"{out}: already exists: --resume finishes the batch it holds; remove it to "
+                                 "start again")
+        stream = path.open("r+b")
+        try:
+            _lock(stream, out)
+            done, keep = _written(path, form, version)
+        except BaseException:
+            stream.close()
+            raise
+    except OSError as exc:
+        raise NecessityError(f"{out}: cannot be written ({exc.strerror})") from exc
     header = form.header.encode() if keep == 0 else b""  # cut off inside the header: written again
-    return Output(path.open("r+b"), done, keep, header)
+    return Output(stream, done, keep, header)
+
+
+def _lock(stream: BinaryIO, out: str) -> None:
+    """Lock the output for this batch alone (where the system has fcntl)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        stream.close()
+        raise NecessityError(f"{out}: another necessity batch is writing it") from exc
 
 
 def _written(path: Path, form: Format, version: str) -> tuple[Done, int]:
@@ -94,7 +136,7 @@ def _written(path: Path, form: Format, version: str) -> tuple[Done, int]:
     if foreign:
         raise NecessityError(f"{path}: written with knowledge base {', '.join(foreign)}, not {version}: a resumed "
                              "batch would mix two versions; start a new output")
-    requests = {w.request for w in whole}
+    requests = {w.request: w.digest for w in whole}
     return Done(requests, len({w.request for w in whole if w.error})), keep
 
 

@@ -20,17 +20,18 @@ log = logging.getLogger("necessity")
 
 # The fields of a record, in the order of the CSV columns. A line record has no error; an error record
 # has no line (sequence, code, status...), and a claim only when one claim of the request was refused.
-FIELDS = ("record", "request", "claim", "sequence", "code", "system", "status", "deciding", "citations",
-          "warnings", "notes", "error", "knowledge_base_version", "engine", "notice")
+FIELDS = ("record", "request", "request_sha256", "claim", "sequence", "code", "system", "status", "deciding",
+          "citations", "warnings", "notes", "error", "knowledge_base_version", "engine", "notice")
 LISTS = ("deciding", "citations", "warnings", "notes")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One request of a batch after review: the review (None when the request could not be read) and
-    the errors, each a claim id (None for the whole request) and a message."""
+    """One request of a batch after review: its id and the SHA-256 of its bytes, the review (None when the
+    request could not be read) and the errors, each a claim id (None for the whole request) and a message."""
 
     request: str
+    digest: str
     engine: str
     knowledge_version: str
     review: Review | None
@@ -41,25 +42,26 @@ def review_item(item: Item, engine: str) -> Outcome:
     """Review one batch item with ``engine``; never raise for the request's sake (its error is recorded)."""
     version = load_compiled().version
     if item.error is not None:
-        return Outcome(item.request, engine, version, None, ((None, str(item.error)),))
+        return Outcome(item.request, item.digest, engine, version, None, ((None, str(item.error)),))
     try:
         review = review_request(parse_request(item.data, item.request, item.kind, item.base), engine=engine)
     except NecessityError as exc:
-        return Outcome(item.request, engine, version, None, ((None, str(exc)),))
+        return Outcome(item.request, item.digest, engine, version, None, ((None, str(exc)),))
     except Exception as exc:  # noqa: BLE001 - a bug in necessity must not stop a batch of millions
         log.exception("necessity failed on a request of the batch")
-        return Outcome(item.request, engine, version, None,
+        return Outcome(item.request, item.digest, engine, version, None,
                        ((None, f"necessity failed on this request (a bug: please report it): "
                                f"{type(exc).__name__}: {exc}"),))
     errors = tuple((r.source.partition("/")[2] or r.source, str(r.error)) for r in review.rejected)
-    return Outcome(item.request, engine, version, review, errors)
+    return Outcome(item.request, item.digest, engine, version, review, errors)
 
 
 def line_records(outcome: Outcome) -> list[dict[str, Any]]:
     """The outcome's records: one per claim line reviewed, then one per error; each with every field."""
     notes = list(outcome.review.notes) if outcome.review else []
-    common = {"request": outcome.request, "knowledge_base_version": outcome.knowledge_version,
-              "engine": outcome.engine, "notice": REVIEWER_LINE, "notes": notes}
+    common = {"request": outcome.request, "request_sha256": outcome.digest,
+              "knowledge_base_version": outcome.knowledge_version, "engine": outcome.engine, "notice": REVIEWER_LINE,
+              "notes": notes}
     records = []
     for claim in outcome.review.claims if outcome.review else ():
         for d in claim.determinations:

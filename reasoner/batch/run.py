@@ -11,11 +11,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from reasoner.batch.formats import format_named
-from reasoner.batch.inputs import Item, check_inputs, count, items
+from reasoner.batch.inputs import Item, count, items, sources
 from reasoner.batch.output import Done, open_output
 from reasoner.batch.records import review_item, statuses
 from reasoner.compiled import load_compiled
@@ -75,6 +77,8 @@ class Summary:
                 (f" (and {self.done.errors} in the {len(self.done.requests)} requests already in the output)"
                  if self.done.requests else ""),
                 f"  written to {self.output}; knowledge base {self.knowledge_version}; {self.engine} engine",
+                *([f"  the output now holds {len(self.done.requests) + self.requests} requests"]
+                  if self.done.requests else []),
                 f"  {REVIEWER_LINE}"]
         if self.interrupted:
             text.append("  rerun the same command with --resume to finish the batch")
@@ -87,12 +91,16 @@ def run_batch(inputs: list[str], out: str, output_format: str = "ndjson", worker
     they come. ``workers`` processes (or the Spark master ``spark``) review them; ``resume`` finishes an
     interrupted batch. A progress bar shows on a terminal (``progress`` None) or when asked."""
     form = format_named(output_format)
-    check_inputs(inputs)
+    listed = sources(inputs, out)
+    if spark is not None:
+        from reasoner.spark import require_pyspark
+
+        require_pyspark()
     version = load_compiled().version
-    total = count(inputs)
     output = open_output(out, form, version, resume)
     summary = Summary(out, version, engine, output.done)
-    todo = _not_done(items(inputs), output.done, out)
+    todo = _not_done(items(listed), output.done, out)
+    total = count(listed) if (sys.stderr.isatty() if progress is None else progress) else None
     bar = _progress(None if total is None else total - len(output.done.requests), progress)
     started = time.perf_counter()
     try:
@@ -103,6 +111,9 @@ def run_batch(inputs: list[str], out: str, output_format: str = "ndjson", worker
             bar.set_postfix_str(f"{sum(summary.statuses.values())} lines, {summary.errors} errors", refresh=False)
     except KeyboardInterrupt:
         summary.interrupted = True
+    except BaseException:
+        output.close(failed=True)
+        raise
     finally:
         summary.seconds = time.perf_counter() - started
         bar.close()
@@ -116,6 +127,9 @@ def _not_done(todo: Iterable[Item], done: Done, out: str) -> Iterator[Item]:
     found = 0
     for item in todo:
         if item.request in done.requests:
+            if done.requests[item.request] != item.digest:
+                raise NecessityError(f"{out}: {item.request} has changed since it was reviewed (its SHA-256 "
+                                     "differs): resume with the inputs the output was written from")
             found += 1
             continue
         if found < len(done.requests):
@@ -146,11 +160,16 @@ def _reviewed(todo: Iterator[Item], output_format: str, engine: str, workers: in
 
 
 def _in_processes(todo: Iterator[Item], output_format: str, engine: str, workers: int) -> Iterator[Reviewed]:
-    """Reviewed by ``workers`` processes, in input order, a window of requests at a time."""
+    """Reviewed by ``workers`` processes, in input order, a window of requests at a time. A worker that
+    dies (killed, out of memory) stops the batch with an error; what was written stays for --resume."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
         while window := list(itertools.islice(todo, workers * WINDOW)):
-            yield from pool.imap(_WorkerTask(output_format, engine), window)
+            try:
+                yield from pool.map(_WorkerTask(output_format, engine), window)
+            except BrokenProcessPool as exc:
+                raise NecessityError("a worker process died (killed, or out of memory): the requests written so "
+                                     "far are kept; rerun the same command with --resume") from exc
 
 
 def _start_worker() -> None:

@@ -38,7 +38,11 @@ def batch(inputs: tuple[str, ...], out: str, output_format: str, workers: int, r
 
     Example: necessity batch examples -o reviews.ndjson
     """
-    summary = run_batch(list(inputs), out, output_format, workers, resume, engine, master, progress)
+    try:
+        summary = run_batch(list(inputs), out, output_format, workers, resume, engine, master, progress)
+    except KeyboardInterrupt:  # before the first request: nothing written
+        click.echo("necessity batch interrupted before it began", err=True)
+        sys.exit(130)
     click.echo(summary.text(), err=True, nl=False)
     if summary.interrupted:
         sys.exit(130)

@@ -156,3 +156,16 @@ def test_errors_already_in_the_output_still_fail_the_batch(tmp_path):
     code, stderr = batch(str(source), "-o", str(out), "--resume")
     assert code == 1 and "requests with an error: 0 (and 1 in the 1 requests already in the output)" in stderr
     assert out.read_bytes() == whole
+
+
+def test_resume_refuses_a_request_that_changed_since_it_was_reviewed(small, tmp_path):
+    source, whole = small
+    changed = tmp_path / "requests.ndjson"
+    lines = source.read_text().splitlines(keepends=True)
+    changed.write_text("".join([lines[1], lines[0], *lines[2:]]))  # the first two requests swapped
+    out = tmp_path / "out.ndjson"
+    out.write_bytes(whole["ndjson"].replace(str(source).encode(), str(changed).encode())[: len(whole["ndjson"]) // 2])
+    before = out.read_bytes()
+    code, stderr = batch(str(changed), "-o", str(out), "--resume")
+    assert code == 2 and f"{changed}:1 has changed since it was reviewed (its SHA-256 differs)" in stderr
+    assert out.read_bytes() == before

@@ -65,3 +65,12 @@ def test_batch_on_spark_writes_what_one_process_writes(single, tmp_path):
     assert "necessity batch done: 8 requests" in done.stderr
     assert out.read_bytes() == single.read_bytes()
     assert all(json.loads(line)["knowledge_base_version"] for line in out.read_text().splitlines())
+
+
+def test_batch_on_spark_records_requests_that_could_not_be_read(tmp_path):
+    out, seed = tmp_path / "out.ndjson", str(EXAMPLES / "age-4-port.json")
+    done = subprocess.run([sys.executable, "-m", "reasoner", "batch", seed, seed, "-o", str(out), "--spark", "local[1]"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    assert [r["error"] for r in records(out) if r["record"] == "error"] == [
+        f"{seed}: -: -: named again in this batch: reviewed once"]
