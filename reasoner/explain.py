@@ -6,6 +6,7 @@ change a status other than justified (``queries/explain/what-would-change.rq``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,11 @@ class Explanation:
     changes: tuple[Change, ...]
 
 
-def explain(path: str | Path, code: str, claim_id: str | None = None, engine: str = "fast") -> list[Explanation]:
-    """Explain every line billed with ``code`` on the claim of the request at ``path``."""
-    result = decided(path, claim_id, engine)
+def explain(path: str | Path, code: str, claim_id: str | None = None, engine: str = "fast",
+            as_of: date | None = None) -> list[Explanation]:
+    """Explain every line billed with ``code`` on the claim of the request at ``path`` (with the policies
+    in force on ``as_of`` instead of the date of service, when given)."""
+    result = decided(path, claim_id, engine, as_of)
     claim, graph = result.claim, result.graph
     lines = [d for d in result.determinations if d.code == code]
     if not lines:

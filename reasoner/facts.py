@@ -177,6 +177,7 @@ def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, li
     graph.add((node, NEC.codeSystem, Literal(system, datatype=XSD.anyURI)))
     graph.add((node, NEC.quantity, Literal(format(line.quantity, "f"), datatype=XSD.decimal)))
     graph.add((node, NEC.serviceDate, Literal(line.service_date)))
+    graph.add((node, NEC.policyDate, Literal(request.as_of or line.service_date)))
     graph.add((node, NEC.source, Literal(line.source)))
     graph.add((node, RDFS.label, Literal(f"claim line {line.sequence}: {line.code} ({line.source})")))
     if line.claimed_as:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -70,10 +71,11 @@ class Decided:
     determinations: tuple[Determination, ...]
 
 
-def review(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> Review:
+def review(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None) -> Review:
     """Review every claim of the request at ``path`` (or only ``claim_id``) with an inference engine
-    (``fast`` or ``reference``)."""
-    return review_request(read_request(path), claim_id, engine)
+    (``fast`` or ``reference``), with the policies in force on each line's date of service, or on
+    ``as_of``."""
+    return review_request(replace(read_request(path), as_of=as_of), claim_id, engine)
 
 
 def review_request(request: Request, claim_id: str | None = None, engine: str = "fast") -> Review:
@@ -119,11 +121,11 @@ def review_claim(request: Request, claim: Claim, engine: str = "fast") -> ClaimR
                        patient_reference=claim.patient_reference)
 
 
-def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> Decided:
+def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None) -> Decided:
     """The claim, the graph it is decided on (the knowledge, the claim's facts, everything inferred and
     the decision: assessments, outcomes, statuses, warnings) and its determinations. ``claim_id``
-    picks the claim; it may be left out when the request has one."""
-    request = read_request(path)
+    picks the claim; it may be left out when the request has one. ``as_of``: as in ``review``."""
+    request = replace(read_request(path), as_of=as_of)
     claims = _chosen_claims(request, claim_id)
     if request.rejected and claim_id is None:
         first = request.rejected[0]

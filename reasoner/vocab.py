@@ -24,6 +24,7 @@ PREFIXES: dict[str, Namespace] = {
     "rec": Namespace(BASE + "kg/recommendation/"), "crit": Namespace(BASE + "kg/criterion/"),
     "gl": Namespace(BASE + "kg/guideline/"), "cite": Namespace(BASE + "kg/citation/"),
     "rule": Namespace(BASE + "kg/rule/"), "conflict": Namespace(BASE + "kg/conflict/"),
+    "prec": Namespace(BASE + "kg/precedence/"), "grade": Namespace(BASE + "kg/strength/"),
 }
 
 # FHIR code-system URIs (FHIR-PROFILE.md) mapped to our code namespaces.

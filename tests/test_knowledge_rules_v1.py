@@ -4,6 +4,7 @@ it decides. Named after the knowledge they test; they run the whole pipeline."""
 
 from __future__ import annotations
 
+import pytest
 from bundles import kinds, states
 
 AML = ("C92.00",)
@@ -17,16 +18,27 @@ def deciding(line) -> list[str]:
     return sorted(c.id for c in (*line.recommendations, *line.rules) if c.deciding)
 
 
-# rec:aabb-2015-r1, rec:aabb-ictmg-2025-r1.1, rec:asco-2018-prophylactic-threshold
+# rec:aabb-2015-r1, rec:aabb-ictmg-2025-r1.1, rec:asco-2018-prophylactic-threshold. AABB 2015 is in
+# force until 2025-05-29, AABB/ICTMG 2025 from that day (kg/guidelines/); the default date of service
+# of tests/bundles.py is 2026-11-20.
+BEFORE_2025, FROM_2025 = "2025-05-28", "2025-05-29"
 
-def test_aabb_2015_r1_prophylactic_platelets_at_10_with_the_2025_conflict(decide_lines):
-    line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 10})["P9035"]
+
+def test_at_10_aabb_2015_r1_justifies_platelets_before_it_was_superseded(decide_lines):
+    line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 10}, date=BEFORE_2025)["P9035"]
     assert line.status == "justified"
+    assert deciding(line) == ["rec:aabb-2015-r1"]
     assert states(line, "rec:aabb-2015-r1")["crit:platelets-10-or-less"] == "met"
-    assert states(line, "rec:aabb-ictmg-2025-r1.1")["crit:platelets-below-10"] == "refuted"
-    conflict = [w for w in line.warnings if w.kind == "guideline-conflict"]
-    assert [w.source for w in conflict] == ["conflict:aabb-2015-r1-vs-aabb-ictmg-2025-r1.1"]
+    assert "rec:aabb-ictmg-2025-r1.1" not in {c.id for c in line.recommendations}  # not yet in force
     assert any("doi:10.7326/M14-1589" in c for c in line.citations)
+
+
+def test_at_10_aabb_ictmg_2025_does_not_justify_platelets_from_the_day_it_took_effect(decide_lines):
+    line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 10}, date=FROM_2025)["P9035"]
+    assert line.status == "not-justified"
+    assert states(line, "rec:aabb-ictmg-2025-r1.1")["crit:platelets-below-10"] == "refuted"
+    assert "rec:aabb-2015-r1" not in {c.id for c in line.recommendations}  # superseded
+    assert "guideline-conflict" not in kinds(line)
 
 
 def test_prophylactic_platelets_above_10_are_not_justified(decide_lines):
@@ -35,38 +47,53 @@ def test_prophylactic_platelets_above_10_are_not_justified(decide_lines):
     assert "guideline-conflict" not in kinds(line)
 
 
-def test_below_10_every_prophylaxis_recommendation_agrees(decide_lines):
-    line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 9})["P9035"]
+@pytest.mark.parametrize("date, aabb", [(BEFORE_2025, "rec:aabb-2015-r1"), (FROM_2025, "rec:aabb-ictmg-2025-r1.1")])
+def test_below_10_every_prophylaxis_recommendation_agrees(decide_lines, date, aabb):
+    line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 9}, date=date)["P9035"]
     assert line.status == "justified"
-    assert {"rec:aabb-2015-r1", "rec:aabb-ictmg-2025-r1.1",
-            "rec:asco-2018-prophylactic-threshold"} <= set(deciding(line))
+    assert deciding(line) == sorted([aabb, "rec:asco-2018-prophylactic-threshold"])
     assert "guideline-conflict" not in kinds(line) and "unconfirmed-source" in kinds(line)
 
 
 def test_prophylactic_platelets_need_therapy_induced_thrombocytopenia(decide_lines):
-    line = decide_lines(["P9035"], conditions=("D69.6",), labs={"plt": 5})["P9035"]
+    line = decide_lines(["P9035"], conditions=("D69.6",), labs={"plt": 5}, date=BEFORE_2025)["P9035"]
     assert line.status == "not-justified"
     assert states(line, "rec:aabb-2015-r1")["crit:on-antineoplastic-therapy"] == "refuted"
 
 
 # rec:aabb-2015-r2 and rec:aabb-ictmg-2025-cvc: platelets before a central line
 
-def test_platelets_of_15_before_a_port_conflict_between_aabb_2015_and_2025(decide_lines):
-    lines = decide_lines([PORT, "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 15})
+def test_platelets_of_15_before_a_port_justified_by_aabb_2015_and_sir_2019_before_may_2025(decide_lines):
+    lines = decide_lines([PORT, "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 15}, date=BEFORE_2025)
     line = lines["P9035"]
     assert line.status == "justified"
+    assert deciding(line) == ["rec:aabb-2015-r2", "rec:sir-2019-port-platelet-transfusion"]
     assert states(line, "rec:aabb-2015-r2") == {"crit:adult": "met", "crit:cvc-placement-on-claim": "met",
                                                 "crit:platelets-below-20": "met", "crit:actively-bleeding": "refuted"}
-    assert states(line, "rec:aabb-ictmg-2025-cvc")["crit:platelets-below-10"] == "refuted"
-    conflicts = {w.source: w.message for w in line.warnings if w.kind == "guideline-conflict"}
-    assert set(conflicts) == {"conflict:aabb-2015-r2-vs-aabb-ictmg-2025-cvc",
-                              "conflict:sir-2019-vs-aabb-ictmg-2025-cvc"}
-    assert all("20 x10^9/L" in m and "10 x10^3/uL" in m for m in conflicts.values())
+    assert "guideline-conflict" not in kinds(line)
     assert "safety" in kinds(lines[PORT])
 
 
+def test_platelets_of_15_before_a_port_conflict_resolved_for_aabb_ictmg_2025_from_may_2025(decide_lines):
+    """SIR 2019 (below 20, met) and AABB/ICTMG 2025 (below 10, refuted) disagree; neither population is
+    more specific and they come from different bodies, so the third precedence rule decides: the
+    graded AABB/ICTMG recommendation over SIR's ungraded consensus."""
+    line = decide_lines([PORT, "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 15}, date=FROM_2025)["P9035"]
+    assert line.status == "not-justified"
+    roles = {c.id: (c.role, c.state) for c in line.recommendations}
+    assert roles["rec:sir-2019-port-platelet-transfusion"] == ("overruled", "met")
+    assert roles["rec:aabb-ictmg-2025-cvc"] == ("supports", "refuted")
+    assert "rec:aabb-2015-r2" not in roles
+    [conflict] = [w for w in line.warnings if w.kind == "guideline-conflict"]
+    assert conflict.source == "prec:stronger-recommendation"
+    assert conflict.message.startswith("SIR 2019 advises platelets before a low-bleeding-risk procedure")
+    assert ("Resolved by precedence, a stronger graded recommendation over a weaker one: AABB/ICTMG 2025: platelets "
+            "before central venous catheter placement at a compressible site below 10 x10^3/uL prevails over SIR 2019"
+            in conflict.message)
+
+
 def test_platelets_of_20_before_a_port_are_not_justified(decide_lines):
-    line = decide_lines([PORT, "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 20})["P9035"]
+    line = decide_lines([PORT, "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 20}, date=BEFORE_2025)["P9035"]
     assert line.status == "not-justified"
     assert states(line, "rec:aabb-2015-r2")["crit:platelets-below-20"] == "refuted"
 
@@ -317,7 +344,7 @@ def test_an_unknown_code_on_the_claim_may_be_the_primary(decide_lines):
 
 def test_prophylactic_platelet_recommendations_do_not_apply_to_a_bleeding_patient(decide_lines):
     line = decide_lines(["P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 5},
-                        docs={"transfusion.active-bleeding": True})["P9035"]
+                        docs={"transfusion.active-bleeding": True}, date=BEFORE_2025)["P9035"]
     assert line.status == "no-policy"
     assert {r.state for r in line.recommendations} == {"not applicable"}
     assert states(line, "rec:aabb-2015-r1")["crit:actively-bleeding"] == "met"
@@ -332,7 +359,14 @@ def test_antibiotic_prophylaxis_recommendations_do_not_apply_to_an_infection(dec
 # rec:sir-2019-port-platelet-transfusion
 
 def test_sir_2019_platelets_below_20_before_a_port_for_a_minor(decide_lines):
-    line = decide_lines([PORT, "P9035"], birth="2010-01-01", conditions=AML, meds=IV_CHEMO, labs={"plt": 15})["P9035"]
-    assert line.status == "justified"
-    assert deciding(line) == ["rec:sir-2019-port-platelet-transfusion"]
-    assert "guideline-conflict" in kinds(line)
+    """AABB 2015's recommendation is for adults; SIR 2019's is not. From May 2025 AABB/ICTMG 2025
+    (no age limit) prevails over SIR 2019 by the strength of its grade."""
+    before = decide_lines([PORT, "P9035"], birth="2010-01-01", conditions=AML, meds=IV_CHEMO, labs={"plt": 15},
+                          date=BEFORE_2025)["P9035"]
+    assert before.status == "justified"
+    assert deciding(before) == ["rec:sir-2019-port-platelet-transfusion"]
+    assert "guideline-conflict" not in kinds(before)
+    after = decide_lines([PORT, "P9035"], birth="2010-01-01", conditions=AML, meds=IV_CHEMO, labs={"plt": 15},
+                         date=FROM_2025)["P9035"]
+    assert after.status == "not-justified"
+    assert [w.source for w in after.warnings if w.kind == "guideline-conflict"] == ["prec:stronger-recommendation"]

@@ -1,4 +1,5 @@
-# Writes one nec:Assessment per claim line and criterion that bears on it: the criteria of every
+# Writes one nec:Assessment per claim line and criterion that bears on it (of the sources in force on
+# the line's policy date, 06-in-force.ru): the criteria of every
 # recommendation that supports or opposes the line's code (and its exceptions), and the requirement of every coding rule
 # or safety check that applies to the line. The subject is the line's patient or the line itself
 # (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion and not of
@@ -27,6 +28,7 @@ WHERE {
     ?source nec:appliesTo ?governed ; nec:requirement ?criterion .
     ?line a ?governed .
   }
+  FILTER NOT EXISTS { ?line nec:notInForce ?source }
   ?criterion nec:subject ?about .
   BIND(IF(?about = nec:Patient, ?patient, ?line) AS ?subject)
   BIND(EXISTS { ?subject a ?criterion } AS ?meets)

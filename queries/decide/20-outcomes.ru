@@ -1,4 +1,4 @@
-# Writes one nec:Outcome per claim line and recommendation or rule that bears on it, with its role
+# Writes one nec:Outcome per claim line and recommendation or rule in force that bears on it, with its role
 # (supports, opposes, coding rule, indication requirement, check) and state. A recommendation is met when inference
 # derived nec:justifiedBy / nec:opposedBy for the line; not applicable when one of its exceptions
 # (nec:exception) is met or one of its scope criteria is refuted; refuted when another of its
@@ -34,5 +34,6 @@ WHERE {
     ?line a ?governed .
     ?assessment nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state ?state .
   }
+  FILTER NOT EXISTS { ?line nec:notInForce ?source }
   BIND(IRI(CONCAT(STR(?line), "/outcome/", MD5(STR(?source)))) AS ?outcome)
 }

@@ -1,8 +1,9 @@
 # Writes each line's warnings, in three operations. First: every refuted coding rule or check gives
 # its own kind and message (documentation rules on a prior authorization are requirements to report
 # instead). Second: every deciding recommendation or rule whose evidence is unconfirmed gives
-# 'unconfirmed-source'. Third: two recommendations recorded as in conflict (nec:GuidelineConflict),
-# one met and the other refuted for the line, give 'guideline-conflict' with the conflict's message.
+# 'unconfirmed-source'. Third: every conflict between recommendations on the line (25-conflicts.ru)
+# gives 'guideline-conflict': its message, then the precedence rule that resolved it and which
+# recommendation prevails, or that none did; its source is the rule (or the recorded conflict).
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -37,12 +38,20 @@ WHERE {
 
 INSERT {
   ?line nec:warning ?warning .
-  ?warning a nec:Warning ; nec:warningKind "guideline-conflict" ; nec:message ?message ; nec:of ?conflict .
+  ?warning a nec:Warning ; nec:warningKind "guideline-conflict" ; nec:message ?text ; nec:of ?source .
 }
 WHERE {
-  ?conflict a nec:GuidelineConflict ; nec:between ?one, ?other ; nec:message ?message .
-  ?met nec:of ?one ; nec:state nec:Met ; nec:line ?line .
-  ?refuted nec:of ?other ; nec:state nec:Refuted ; nec:line ?line .
-  ?met a nec:Outcome . ?refuted a nec:Outcome .
-  BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("guideline-conflict ", STR(?conflict))))) AS ?warning)
+  ?occurrence a nec:ConflictOnLine ; nec:line ?line ; nec:message ?message .
+  OPTIONAL { ?occurrence nec:conflict ?recorded . }
+  OPTIONAL {
+    ?occurrence nec:resolvedBy ?rule ; nec:prevails/nec:of ?winner ; nec:overruled/nec:of ?loser .
+    ?rule rdfs:label ?ruleLabel . ?winner rdfs:label ?winnerLabel . ?loser rdfs:label ?loserLabel .
+  }
+  BIND(IF(BOUND(?rule),
+          CONCAT(" Resolved by precedence, ", ?ruleLabel, ": ", ?winnerLabel, " prevails over ", ?loserLabel,
+                 ", which does not count for the status."),
+          " No precedence rule prefers either: the reviewer decides.") AS ?resolution)
+  BIND(CONCAT(?message, ?resolution) AS ?text)
+  BIND(COALESCE(?rule, ?recorded, ?occurrence) AS ?source)
+  BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("guideline-conflict ", STR(?occurrence))))) AS ?warning)
 }

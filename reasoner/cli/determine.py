@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
-from reasoner.cli.options import claim_option, engine_option, exit_if_rejected, format_option, request_argument
+from reasoner.cli.options import (
+    as_of_option,
+    claim_option,
+    engine_option,
+    exit_if_rejected,
+    format_option,
+    request_argument,
+)
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
 from reasoner.render.json import render_json
@@ -16,7 +25,8 @@ from reasoner.render.text import render_text
 @claim_option
 @format_option
 @engine_option
-def determine(request: str, claim_id: str | None, output_format: str, engine: str) -> None:
+@as_of_option
+def determine(request: str, claim_id: str | None, output_format: str, engine: str, as_of: date | None) -> None:
     """Decide whether each claim line of REQUEST is medically necessary, and show why.
 
     REQUEST is a FHIR R4 Bundle (.json) or the same facts in Turtle (.ttl). --format fhir writes a
@@ -24,7 +34,7 @@ def determine(request: str, claim_id: str | None, output_format: str, engine: st
 
     Example: necessity determine examples/seed-aml-port.json --format json
     """
-    result = review(request, claim_id, engine)
+    result = review(request, claim_id, engine, as_of)
     renderers = {"json": render_json, "fhir": render_fhir, "text": render_text}
     click.echo(renderers[output_format](result), nl=False)
     exit_if_rejected(result)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
-from reasoner.cli.options import claim_option, engine_option, request_argument
+from reasoner.cli.options import as_of_option, claim_option, engine_option, request_argument
 from reasoner.explain import explain as explain_line
 from reasoner.render.explain import render_explanations
 
@@ -16,11 +18,13 @@ from reasoner.render.explain import render_explanations
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "mermaid"]), default="text",
               show_default=True, help="Output format (mermaid: a flowchart for a Markdown viewer).")
 @engine_option
-def explain(request: str, code: str, claim_id: str | None, output_format: str, engine: str) -> None:
+@as_of_option
+def explain(request: str, code: str, claim_id: str | None, output_format: str, engine: str,
+            as_of: date | None) -> None:
     """Show the proof of the claim line billed with CODE: each recommendation and rule considered,
     its criteria with the facts that decide them, its guideline and citations, and, for a line that
     is not justified, the smallest set of facts that would change its status.
 
     Example: necessity explain examples/seed-aml-port.json --code P9037
     """
-    click.echo(render_explanations(explain_line(request, code, claim_id, engine), output_format), nl=False)
+    click.echo(render_explanations(explain_line(request, code, claim_id, engine, as_of), output_format), nl=False)

@@ -36,8 +36,20 @@ class _Group(click.Group):
             sys.exit(2)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``: the program's version and the installed knowledge base's (a hash of its files)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from reasoner import resources
+    from reasoner.knowledge import content_version
+
+    click.echo(f"necessity {__version__}, knowledge base {content_version(resources.data_root())}")
+    ctx.exit()
+
+
 @click.group(cls=_Group)
-@click.version_option(__version__, prog_name="necessity")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version of necessity and of its knowledge base, and exit.")
 @click.option("--verbose", is_flag=True,
               help="Log to standard error what necessity does: the knowledge cache it reads or builds (its file "
                    "and version), the engine, and for each claim reviewed its number of lines and the time taken. "

@@ -15,6 +15,11 @@ engine_option = click.option("--engine", type=click.Choice(["fast", "reference"]
                              help="Inference engine: fast (compiled OWL 2 RL rules) or reference (owlrl's full "
                                   "closure; seconds per claim).")
 
+as_of_option = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
+                            callback=lambda ctx, param, value: value.date() if value else None,
+                            help="Apply the guidelines, rules and codes in force on DATE (YYYY-MM-DD) instead of "
+                                 "each line's date of service.")
+
 
 def exit_if_rejected(review: Any) -> None:
     """After the output is written: name each claim that could not be reviewed, and exit with code 1."""

@@ -124,3 +124,4 @@ class Request:
     claims: tuple[Claim, ...] = ()
     notes: tuple[str, ...] = field(default=())
     rejected: tuple[RejectedClaim, ...] = ()
+    as_of: date | None = None  # the date whose policies apply (--as-of); None: each line's date of service

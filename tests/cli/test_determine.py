@@ -64,8 +64,8 @@ def test_text_output_rows_missing_documentation_and_reviewer_line(run_cli):
     out = result.stdout
     assert ("  3  36561  justified!     Power Port insertion    "
             "rec:eln-2022-central-access-for-intensive-therapy (+1)") in out
-    assert " 11  P9037  not-justified! Irradiated platelets    rec:aabb-2015-r1 (+6)" in out
-    assert "refuted: latest platelet count 10 x10^3/uL or less (LOINC 777-3" in out
+    assert " 11  P9037  not-justified! Irradiated platelets    rec:aabb-ictmg-2025-cvc (+4)" in out
+    assert "refuted: latest platelet count below 10 x10^3/uL (LOINC 777-3" in out
     assert "! rests on a source not confirmed in its published text" in out
     assert "  3  36561  justified\n             our description: Port placement" in out
     assert "cites: Sousa B" in out
