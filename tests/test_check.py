@@ -134,11 +134,11 @@ def test_the_version_changes_with_queries_and_the_hierarchy(copy, relative):
 @pytest.mark.parametrize("relative, old, where, message", [
     ("kg/guidelines/sir-2019-periprocedural-bleeding.ttl", 'nec:effectiveFrom "2019-01-01"^^xsd:date ;',
      "gl:sir-2019-periprocedural-bleeding", "a guideline needs nec:effectiveFrom (when it took effect)"),
-    ("kg/coding/ncci.ttl", '    nec:validityNote "Follows the current descriptor or edit of the code it governs; no start or '
-     'end date is recorded here, so it applies on every date of service." ;\n', "rule:ncci-85025-85007",
+    ("kg/coding/ncci.ttl", '    nec:validityNote "Follows the current descriptor or edit of the code it governs; '
+     'no start or end date is recorded here, so it applies on every date of service." ;\n', "rule:ncci-85025-85007",
      "a rule or check needs nec:effectiveFrom or nec:validityNote, or a guideline with them"),
-    ("kg/codes/hcpcs.ttl", '    nec:validityNote "In the HCPCS Level II code set in use in 2026; the date it took effect is '
-     'not recorded here, so it is treated as in force on every date of service." ;\n', "hcpcs:J0690",
+    ("kg/codes/hcpcs.ttl", '    nec:validityNote "In the HCPCS Level II code set in use in 2026; the date it took '
+     'effect is not recorded here, so it is treated as in force on every date of service." ;\n', "hcpcs:J0690",
      "a billing code needs nec:effectiveFrom or nec:validityNote (when it is in force)"),
 ])
 def test_knowledge_that_does_not_say_when_it_is_in_force_fails(copy, relative, old, where, message):

@@ -69,8 +69,8 @@ def test_batch_on_spark_writes_what_one_process_writes(single, tmp_path):
 
 def test_batch_on_spark_records_requests_that_could_not_be_read(tmp_path):
     out, seed = tmp_path / "out.ndjson", str(EXAMPLES / "age-4-port.json")
-    done = subprocess.run([sys.executable, "-m", "reasoner", "batch", seed, seed, "-o", str(out), "--spark", "local[1]"],
-                          capture_output=True, text=True, timeout=600)
+    command = [sys.executable, "-m", "reasoner", "batch", seed, seed, "-o", str(out), "--spark", "local[1]"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stderr
     assert [r["error"] for r in records(out) if r["record"] == "error"] == [
         f"{seed}: -: -: named again in this batch: reviewed once"]
