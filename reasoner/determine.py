@@ -78,6 +78,7 @@ class Determination:
     claimed_as: str | None
     status: str
     service_date: str
+    policy_date: str
     before_service: bool
     citations: tuple[str, ...]
     recommendations: tuple[Considered, ...]
@@ -126,7 +127,7 @@ def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criter
     return Determination(
         sequence=int(row.sequence), code=str(row.code), system=str(row.system),
         display=_text(row.display), claimed_as=_text(row.claimedAs), status=str(row.status),
-        service_date=str(row.serviceDate), before_service=bool(row.beforeService),
+        service_date=str(row.serviceDate), policy_date=str(row.policyDate), before_service=bool(row.beforeService),
         citations=tuple(dict.fromkeys(cited)),
         recommendations=tuple(c for c in considered if c.kind == "recommendation"),
         rules=tuple(c for c in considered if c.kind != "recommendation"),

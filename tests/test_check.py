@@ -144,3 +144,16 @@ def test_the_version_changes_with_queries_and_the_hierarchy(copy, relative):
 def test_knowledge_that_does_not_say_when_it_is_in_force_fails(copy, relative, old, where, message):
     edit(copy, relative, old, "")
     assert (where, message) in messages(copy)
+
+
+def test_a_billing_code_with_dates_and_no_rule_to_check_them_fails(copy):
+    edit(copy, "kg/codes/hcpcs.ttl", "hcpcs:C1894 rdfs:subClassOf",
+         'hcpcs:C1894 nec:retiredOn "2020-01-01"^^xsd:date ;\n    rdfs:subClassOf')
+    assert ("hcpcs:C1894", "a billing code with dates needs a coding rule that requires crit:billed-code-in-force") \
+        in messages(copy)
+
+
+def test_two_precedence_rules_of_the_same_order_fail(copy):
+    edit(copy, "kg/precedence/precedence-rules.ttl", "nec:order 2 ;", "nec:order 1 ;")
+    problem = "a precedence rule needs one nec:order that no other precedence rule has"
+    assert {("prec:more-specific-population", problem), ("prec:newer-same-body", problem)} <= messages(copy)

@@ -32,7 +32,7 @@ def test_moderate_sedation_codes_before_2017_are_a_coding_error(decide_lines, da
         assert line.status == "coding-error", code
         assert [c.id for c in line.rules if c.deciding] == ["rule:moderate-sedation-codes-from-2017"]
         [warning] = [w for w in line.warnings if w.kind == "code-not-in-force"]
-        assert warning.message.startswith("99151, 99152 and 99153 took effect on 1 January 2017.")
+        assert warning.message.startswith("99151, 99152 and 99153 took effect on 1 January 2017, replacing 99143-99150")
         assert "Appendix G" in warning.message
         assert any("horizonblue.com" in c for c in line.citations)
 
@@ -103,6 +103,8 @@ TEST_GUIDELINES = """
 @prefix rec:  <https://necessity.example/kg/recommendation/> .
 @prefix crit: <https://necessity.example/kg/criterion/> .
 @prefix hcpcs: <https://necessity.example/code/hcpcs/> .
+@prefix cpt:  <https://necessity.example/code/cpt/> .
+@prefix conflict: <https://necessity.example/kg/conflict/> .
 @prefix owl:  <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
@@ -129,6 +131,28 @@ rec:test-2020-for-fentanyl a nec:Recommendation ; rdfs:label "test 2020: for fen
     nec:supportsCode hcpcs:J3010 ; nec:patientClass [ owl:intersectionOf ( crit:adult ) ] .
 rec:other-against-fentanyl a nec:Recommendation ; rdfs:label "other 2024: against fentanyl" ;
     nec:guideline gl:other-2024 ; nec:opposesCode hcpcs:J3010 ; nec:patientClass [ owl:intersectionOf ( crit:adult ) ] .
+
+# A chain on 85007: S1 beats O (more specific), R beats S1 (newer, same body), S3 and O stay open.
+gl:third-2021 a nec:Guideline ; rdfs:label "third guideline 2021" ; nec:issuingBody "THIRD" ;
+    nec:effectiveFrom "2021-01-01"^^xsd:date .
+rec:s1 a nec:Recommendation ; rdfs:label "S1" ; nec:guideline gl:test-2020 ; nec:supportsCode cpt:85007 ;
+    nec:patientClass [ owl:intersectionOf ( crit:adult crit:on-antineoplastic-therapy ) ] .
+rec:o a nec:Recommendation ; rdfs:label "O" ; nec:guideline gl:other-2024 ; nec:opposesCode cpt:85007 ;
+    nec:patientClass [ owl:intersectionOf ( crit:adult ) ] .
+rec:r a nec:Recommendation ; rdfs:label "R" ; nec:guideline gl:test-2023 ; nec:supportsCode cpt:85007 ;
+    nec:patientClass [ owl:intersectionOf ( crit:adult crit:platelets-below-10 ) ] .
+rec:s3 a nec:Recommendation ; rdfs:label "S3" ; nec:guideline gl:third-2021 ; nec:supportsCode cpt:85007 ;
+    nec:patientClass [ owl:intersectionOf ( crit:adult ) ] .
+conflict:s1-vs-r a nec:GuidelineConflict ; rdfs:label "S1 and R" ; nec:between rec:s1, rec:r ;
+    nec:message "S1 and R set different thresholds." .
+
+# A recorded conflict whose two sides agree (one supports and is met, the other opposes and is refuted).
+rec:fs a nec:Recommendation ; rdfs:label "FS" ; nec:guideline gl:test-2020 ; nec:supportsCode cpt:85027 ;
+    nec:patientClass [ owl:intersectionOf ( crit:adult ) ] .
+rec:fo a nec:Recommendation ; rdfs:label "FO" ; nec:guideline gl:test-2023 ; nec:opposesCode cpt:85027 ;
+    nec:patientClass [ owl:intersectionOf ( crit:adult crit:platelets-below-10 ) ] .
+conflict:fs-vs-fo a nec:GuidelineConflict ; rdfs:label "FS and FO" ; nec:between rec:fs, rec:fo ;
+    nec:message "FS and FO are recorded as disagreeing." .
 """
 
 
@@ -189,7 +213,7 @@ def test_a_conflict_no_precedence_rule_decides_stays_open_for_the_reviewer(with_
     line = decided_with(with_test_guidelines, tmp_path, ["J3010"])["J3010"]
     source, message = conflict(line)
     assert source.startswith("<https://necessity.example/request/claim/c1/line/1/conflict/")
-    assert message.endswith("both are met for this patient. No precedence rule prefers either: the reviewer decides.")
+    assert message.endswith("both are met for this patient. No precedence rule resolves it: the reviewer decides.")
     assert line.status == "not-justified"  # an opposing recommendation met, as without precedence
     assert {"supports", "opposes"} <= set(roles(line).values()) and "overruled" not in roles(line).values()
 
@@ -198,3 +222,30 @@ def test_the_test_guidelines_do_not_apply_before_they_took_effect(with_test_guid
     line = decided_with(with_test_guidelines, tmp_path, ["J0690"], date="2021-06-01")["J0690"]
     assert "guideline-conflict" not in kinds(line) and line.status == "justified"
     assert "rec:test-2023-against" not in roles(line)
+
+
+def test_a_recommendation_overruled_in_one_conflict_overrules_nothing(with_test_guidelines, tmp_path):
+    line = decided_with(with_test_guidelines, tmp_path, ["85007"], meds=(("3041", "iv"),), labs={"plt": 50})["85007"]
+    warnings = {w.message.split(";")[0].split(" set ")[0]: w for w in line.warnings if w.kind == "guideline-conflict"}
+    assert warnings["S1 and R"].source == "prec:newer-same-body"  # R (refuted) prevails over S1
+    assert warnings["S1 supports this code and O opposes it"].message.endswith("the reviewer decides.")  # withdrawn
+    assert warnings["S3 supports this code and O opposes it"].message.endswith("the reviewer decides.")
+    assert roles(line)["rec:s1"] == "overruled" and roles(line)["rec:o"] == "opposes"
+    assert line.status == "not-justified"
+
+
+def test_a_recorded_conflict_whose_sides_agree_is_no_conflict(with_test_guidelines, tmp_path):
+    line = decided_with(with_test_guidelines, tmp_path, ["85027"], labs={"plt": 50})["85027"]
+    assert "guideline-conflict" not in kinds(line)
+    assert roles(line)["rec:fs"] == "supports" and line.status == "justified"
+
+
+def test_the_policy_date_is_in_every_output_when_as_of_is_given(run_cli):
+    as_of = json.loads(run_cli("determine", SEED, "--format", "json", "--as-of", "2016-06-01").stdout)
+    today = json.loads(run_cli("determine", SEED, "--format", "json").stdout)
+    assert {d["policy_date"] for d in as_of["claims"][0]["determinations"]} == {"2016-06-01"}
+    assert {d["policy_date"] for d in today["claims"][0]["determinations"]} == {"2026-11-20"}
+    text = run_cli("determine", SEED, "--as-of", "2016-06-01").stdout
+    assert "service 2026-11-20), with the guidelines, rules and codes in force on 2016-06-01" in text
+    fhir = run_cli("determine", SEED, "--format", "fhir", "--as-of", "2016-06-01").stdout
+    assert "Guidelines, rules and codes in force on 2016-06-01." in fhir

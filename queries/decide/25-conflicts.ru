@@ -1,12 +1,14 @@
-# Conflicts between recommendations on a line, and their resolution by precedence (issue 9), in
-# four operations. First: a recorded nec:GuidelineConflict whose one recommendation is met and the
-# other refuted for the line. Second: a recommendation supporting the code and one opposing it, both
-# met. Each becomes a nec:ConflictOnLine with its two outcomes and a message. Third: every precedence
-# rule (kg/precedence/) that prefers one of the two: a more specific population (every criterion of
-# the other's population is met by one of its criteria or a subclass of it, and it has one more),
-# a newer guideline from the same issuing body, a stronger strength grade. Fourth: the preferring
-# rule of lowest nec:order resolves the conflict; the other outcome's role becomes nec:Overruled,
-# so that it no longer counts for the status. With no preferring rule, the conflict stays open.
+# Conflicts between recommendations on a line, and their resolution by precedence (issue 9), in six
+# operations. First: a recorded nec:GuidelineConflict whose one recommendation is met and the other
+# refuted for the line, both in the same role. Second: a recommendation supporting the code and one
+# opposing it, both met. Each becomes a nec:ConflictOnLine with its two outcomes and a message.
+# Third: every precedence rule (kg/precedence/) that prefers one of the two: a more specific
+# population (the preferred one is met, every criterion of the other's population is one of its
+# criteria or a superclass of one, and one of its criteria is not matched back), a newer guideline
+# from the same issuing body, a stronger strength grade. Fourth: the preferring rule of lowest
+# nec:order resolves the conflict, unless rules of that order disagree. Fifth: a resolution whose
+# winner is overruled in another conflict on the line is withdrawn (left to the reviewer). Sixth:
+# each loser's role becomes nec:Overruled, so that it no longer counts for the status.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -18,8 +20,8 @@ INSERT {
 }
 WHERE {
   ?conflict a nec:GuidelineConflict ; nec:between ?one, ?other ; nec:message ?message .
-  ?met a nec:Outcome ; nec:of ?one ; nec:state nec:Met ; nec:line ?line .
-  ?refuted a nec:Outcome ; nec:of ?other ; nec:state nec:Refuted ; nec:line ?line .
+  ?met a nec:Outcome ; nec:of ?one ; nec:state nec:Met ; nec:line ?line ; nec:role ?role .
+  ?refuted a nec:Outcome ; nec:of ?other ; nec:state nec:Refuted ; nec:line ?line ; nec:role ?role .
   BIND(IRI(CONCAT(STR(?line), "/conflict/", MD5(STR(?conflict)))) AS ?occurrence)
 }
 ;
@@ -48,6 +50,7 @@ WHERE {
   ?rule a nec:PrecedenceRule ; nec:order ?order ; nec:comparison ?comparison .
   {
     BIND(nec:NarrowerPopulation AS ?comparison)
+    ?winner nec:state nec:Met .
     ?a nec:patientClass/owl:intersectionOf ?specific .
     ?b nec:patientClass/owl:intersectionOf ?general .
     FILTER NOT EXISTS { ?general rdf:rest*/rdf:first ?wide .
@@ -70,14 +73,26 @@ WHERE {
 }
 ;
 
-DELETE { ?loser nec:role ?role . }
-INSERT {
-  ?occurrence nec:resolvedBy ?rule ; nec:prevails ?winner ; nec:overruled ?loser .
-  ?loser nec:role nec:Overruled .
-}
+INSERT { ?occurrence nec:resolvedBy ?rule ; nec:prevails ?winner ; nec:overruled ?loser . }
 WHERE {
   ?occurrence nec:preference ?preference .
   ?preference nec:rule ?rule ; nec:order ?order ; nec:prevails ?winner ; nec:overruled ?loser .
   FILTER NOT EXISTS { ?occurrence nec:preference ?earlier . ?earlier nec:order ?first . FILTER(?first < ?order) }
+  FILTER NOT EXISTS { ?occurrence nec:preference ?tied . ?tied nec:order ?order ; nec:prevails ?other .
+                      FILTER(?other != ?winner) }
+}
+;
+
+DELETE { ?occurrence nec:resolvedBy ?rule ; nec:prevails ?winner ; nec:overruled ?loser . }
+WHERE {
+  ?occurrence nec:resolvedBy ?rule ; nec:prevails ?winner ; nec:overruled ?loser .
+  ?elsewhere a nec:ConflictOnLine ; nec:overruled ?winner .
+}
+;
+
+DELETE { ?loser nec:role ?role . }
+INSERT { ?loser nec:role nec:Overruled . }
+WHERE {
+  ?occurrence a nec:ConflictOnLine ; nec:overruled ?loser .
   ?loser nec:role ?role .
 }

@@ -50,7 +50,7 @@ WHERE {
   BIND(IF(BOUND(?rule),
           CONCAT(" Resolved by precedence, ", ?ruleLabel, ": ", ?winnerLabel, " prevails over ", ?loserLabel,
                  ", which does not count for the status."),
-          " No precedence rule prefers either: the reviewer decides.") AS ?resolution)
+          " No precedence rule resolves it: the reviewer decides.") AS ?resolution)
   BIND(CONCAT(?message, ?resolution) AS ?text)
   BIND(COALESCE(?rule, ?recorded, ?occurrence) AS ?source)
   BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("guideline-conflict ", STR(?occurrence))))) AS ?warning)

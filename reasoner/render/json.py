@@ -41,6 +41,7 @@ def _determination(d: Determination) -> dict[str, Any]:
         "claimed_as": d.claimed_as,
         "status": d.status,
         "service_date": d.service_date,
+        "policy_date": d.policy_date,
         "before_service": d.before_service,
         "citations": list(d.citations),
         "recommendations": [_considered(c) for c in d.recommendations],
