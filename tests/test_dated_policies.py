@@ -79,10 +79,11 @@ def test_version_prints_the_knowledge_base_version_every_output_records(run_cli)
     assert f"Knowledge base version {version}" in run_cli("determine", SEED, "--format", "fhir").stdout
 
 
-def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_before_a_port(run_cli, tmp_path):
-    request = write(tmp_path, bundle(["36561", "P9035"], conditions=("C92.00",), meds=(("3041", "iv"),),
-                                     labs={"plt": 15}))
-    shown = run_cli("explain", str(request), "--code", "P9035").stdout
+def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_before_a_port(run_cli):
+    """examples/dated/port-platelets-15.json: an adult with AML on chemotherapy, platelets 15 x10^3/uL,
+    a port and platelets on the claim (2026-11-20)."""
+    request = str(ROOT / "examples" / "dated" / "port-platelets-15.json")
+    shown = run_cli("explain", request, "--code", "P9035").stdout
     assert shown.startswith("line 2 P9035 on claim c1: not-justified")
     assert "overruled, met: SIR 2019: platelets before a low-bleeding-risk procedure" in shown
     assert "DECIDES supports, refuted: AABB/ICTMG 2025: platelets before central venous" in shown
@@ -91,8 +92,9 @@ def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_befor
     assert ("Resolved by precedence, a stronger graded recommendation over a weaker one: AABB/ICTMG 2025: platelets "
             "before central venous catheter placement at a compressible site below 10 x10^3/uL prevails over SIR "
             "2019") in text
-    earlier = " ".join(run_cli("explain", str(request), "--code", "P9035", "--as-of", "2025-05-28").stdout.split())
+    earlier = " ".join(run_cli("explain", request, "--code", "P9035", "--as-of", "2025-05-28").stdout.split())
     assert earlier.startswith("line 2 P9035 on claim c1: justified") and "guideline-conflict" not in earlier
+    assert "DECIDES supports, met: AABB 2015 recommendation 2" in earlier
 
 
 # Conflicts the knowledge base does not hold today, in a copy of it with test recommendations added:
