@@ -1,13 +1,14 @@
-# Conflicts between recommendations on a line, and their resolution by precedence (issue 9), in six
+# Conflicts between recommendations on a line, and their resolution by precedence (issue 9), in eight
 # operations. First: a recorded nec:GuidelineConflict whose one recommendation is met and the other
 # refuted for the line, both in the same role. Second: a recommendation supporting the code and one
 # opposing it, both met. Each becomes a nec:ConflictOnLine with its two outcomes and a message.
-# Third: every precedence rule (kg/precedence/) that prefers one of the two: a more specific
+# Third to fifth: every precedence rule (kg/precedence/) that prefers one of the two, one operation
+# per comparison (each tested on the bound pair only): a more specific
 # population (the preferred one is met, every criterion of the other's population is one of its
 # criteria or a superclass of one, and one of its criteria is not matched back), a newer guideline
-# from the same issuing body, a stronger strength grade. Fourth: the preferring rule of lowest
-# nec:order resolves the conflict, unless rules of that order disagree. Fifth: a resolution whose
-# winner is overruled in another conflict on the line is withdrawn (left to the reviewer). Sixth:
+# from the same issuing body, a stronger strength grade. Sixth: the preferring rule of lowest
+# nec:order resolves the conflict, unless rules of that order disagree. Seventh: a resolution whose
+# winner is overruled in another conflict on the line is withdrawn (left to the reviewer). Eighth:
 # each loser's role becomes nec:Overruled, so that it no longer counts for the status.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
@@ -47,9 +48,8 @@ WHERE {
   ?occurrence a nec:ConflictOnLine ; nec:outcomes ?winner, ?loser .
   FILTER(?winner != ?loser)
   ?winner nec:of ?a . ?loser nec:of ?b .
-  ?rule a nec:PrecedenceRule ; nec:order ?order ; nec:comparison ?comparison .
-  {
-    BIND(nec:NarrowerPopulation AS ?comparison)
+  ?rule a nec:PrecedenceRule ; nec:order ?order ; nec:comparison nec:NarrowerPopulation .
+  FILTER EXISTS {
     ?winner nec:state nec:Met .
     ?a nec:patientClass/owl:intersectionOf ?specific .
     ?b nec:patientClass/owl:intersectionOf ?general .
@@ -57,14 +57,40 @@ WHERE {
                         FILTER NOT EXISTS { ?specific rdf:rest*/rdf:first ?narrow . ?narrow rdfs:subClassOf* ?wide } }
     FILTER EXISTS { ?specific rdf:rest*/rdf:first ?narrow .
                     FILTER NOT EXISTS { ?general rdf:rest*/rdf:first ?wide . ?wide rdfs:subClassOf* ?narrow } }
-  } UNION {
-    BIND(nec:NewerSameBody AS ?comparison)
+  }
+  BIND(IRI(CONCAT(STR(?occurrence), "/preference/", MD5(STR(?rule)))) AS ?preference)
+}
+;
+
+INSERT {
+  ?occurrence nec:preference ?preference .
+  ?preference nec:rule ?rule ; nec:order ?order ; nec:prevails ?winner ; nec:overruled ?loser .
+}
+WHERE {
+  ?occurrence a nec:ConflictOnLine ; nec:outcomes ?winner, ?loser .
+  FILTER(?winner != ?loser)
+  ?winner nec:of ?a . ?loser nec:of ?b .
+  ?rule a nec:PrecedenceRule ; nec:order ?order ; nec:comparison nec:NewerSameBody .
+  FILTER EXISTS {
     ?a nec:guideline ?newer . ?b nec:guideline ?older .
     ?newer nec:issuingBody ?body ; nec:effectiveFrom ?newerFrom .
     ?older nec:issuingBody ?body ; nec:effectiveFrom ?olderFrom .
     FILTER(?newerFrom > ?olderFrom)
-  } UNION {
-    BIND(nec:StrongerGrade AS ?comparison)
+  }
+  BIND(IRI(CONCAT(STR(?occurrence), "/preference/", MD5(STR(?rule)))) AS ?preference)
+}
+;
+
+INSERT {
+  ?occurrence nec:preference ?preference .
+  ?preference nec:rule ?rule ; nec:order ?order ; nec:prevails ?winner ; nec:overruled ?loser .
+}
+WHERE {
+  ?occurrence a nec:ConflictOnLine ; nec:outcomes ?winner, ?loser .
+  FILTER(?winner != ?loser)
+  ?winner nec:of ?a . ?loser nec:of ?b .
+  ?rule a nec:PrecedenceRule ; nec:order ?order ; nec:comparison nec:StrongerGrade .
+  FILTER EXISTS {
     ?a nec:strengthGrade/nec:rank ?stronger .
     ?b nec:strengthGrade/nec:rank ?weaker .
     FILTER(?stronger > ?weaker)
