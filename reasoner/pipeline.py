@@ -48,6 +48,11 @@ class ClaimReview:
     reference: str | None = None
     patient_reference: str | None = None
 
+    @property
+    def other_policy_dates(self) -> list[str]:
+        """The dates whose policies decided the lines when they are not the date of service (--as-of)."""
+        return sorted({d.policy_date for d in self.determinations} - {self.service_date})
+
 
 @dataclass(frozen=True)
 class Review:

@@ -71,7 +71,7 @@ def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:
     """One Claim's ClaimResponse: outcome complete, one item per line, the reasons as process notes."""
     notes: list[str] = []
     items = [_item(line, notes, claim.use) for line in claim.determinations]
-    as_of = sorted({d.policy_date for d in claim.determinations} - {claim.service_date})
+    as_of = claim.other_policy_dates
     policies = f" Guidelines, rules and codes in force on {', '.join(as_of)}." if as_of else ""
     notes.append(f"Knowledge base version {review.knowledge_version} (necessity).{policies} {REVIEWER_NOTICE}")
     response: dict[str, Any] = {

@@ -33,7 +33,7 @@ def render_text(review: Review) -> str:
 
 def _claim(claim: ClaimReview) -> str:
     head = f"Claim {claim.claim_id} ({claim.use}, {claim.claim_type or 'type not given'}, service {claim.service_date})"
-    as_of = sorted({d.policy_date for d in claim.determinations} - {claim.service_date})
+    as_of = claim.other_policy_dates
     if as_of:
         head += f", with the guidelines, rules and codes in force on {', '.join(as_of)}"
     table = [f"{'#':>3}  {'code':<6} {'status':<14} {'claimed as':<23} deciding"]
