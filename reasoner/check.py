@@ -18,7 +18,7 @@ from reasoner import hierarchy, resources
 from reasoner.compiled import compiled_for
 from reasoner.errors import KnowledgeError
 from reasoner.knowledge import KnowledgeBase, build_knowledge
-from reasoner.vocab import ICD
+from reasoner.vocab import ICD, ICD_GROUP
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -99,7 +99,8 @@ def _code_problems(knowledge: KnowledgeBase, root: Path) -> list[Problem]:
                 for name in resources.query_names("check", ".rq", root)
                 for row in graph.query(resources.query_text(name, root))]
     path = resources.code_hierarchy_file(root)
-    named = {node for triple in graph for node in triple if isinstance(node, URIRef) and node.startswith(str(ICD))}
+    named = {node for triple in graph for node in triple
+             if isinstance(node, URIRef) and str(node).startswith((str(ICD), str(ICD_GROUP)))}
     problems += [Problem(where=curie(node), message="names an ICD-10-CM class that is not in kg/codes/icd10cm.ttl.gz")
                  for node in sorted(named) if not hierarchy.contains(str(node), path)]
     return problems

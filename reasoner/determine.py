@@ -104,10 +104,10 @@ def read_determinations(store: ox.Store) -> list[Determination]:
     """Read the determinations written by the decision updates, ordered by claim line sequence."""
     curie = _curies()
     citations = _grouped(store, "citations", lambda r: str(r.citation), key="source")
-    facts = _grouped(store, "evidence", lambda r: str(r.factLabel), key="assessment")
+    facts = _grouped(store, "evidence", lambda r: str(r.factLabel), key=("subject", "criterion", "state"))
     criteria = _grouped(store, "criteria", lambda r: Criterion(
         id=curie(r.criterion), label=str(r.label), state=str(r.state), of=curie(r.source),
-        facts=tuple(sorted(set(facts.get(r.assessment, ())))), exception=bool(r.exception)))
+        facts=tuple(sorted(set(facts.get((r.subject, r.criterion, r.stateNode), ())))), exception=bool(r.exception)))
     outcomes = _grouped(store, "outcomes", lambda r: r)
     warnings = _grouped(store, "warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
                                                              source=curie(r.source)))
@@ -159,10 +159,12 @@ def _select(store: ox.Store, name: str) -> list[_Row]:
     return [_Row((n, python_value(solution[n])) for n in names) for solution in solutions]
 
 
-def _grouped(store: ox.Store, name: str, make: Any, key: str = "line") -> dict[Any, list[Any]]:
+def _grouped(store: ox.Store, name: str, make: Any, key: str | tuple[str, ...] = "line") -> dict[Any, list[Any]]:
+    """The rows of query ``name``, made into records by ``make``, grouped by the value of ``key`` (a variable,
+    or a tuple of variables)."""
     groups: dict[Any, list[Any]] = defaultdict(list)
     for row in _select(store, name):
-        groups[row[key]].append(make(row))
+        groups[row[key] if isinstance(key, str) else tuple(row[k] for k in key)].append(make(row))
     return groups
 
 

@@ -2,6 +2,10 @@
 claim's date of service (age, present conditions, latest labs in canonical units, drug orders,
 planned services, documentation answers), the claim and its lines, and the ICD-10-CM classes
 of the codes involved.
+
+A code from the request becomes a class of its system only when it has the system's form
+(``kg/codes/code-systems.ttl``) and, for ICD-10-CM, is a category or code of the hierarchy: anything else
+stays a fact with no class, which meets no criterion (``unknown_code_notes`` reports each one).
 """
 
 from __future__ import annotations
@@ -10,14 +14,14 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from urllib.parse import quote
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from reasoner import hierarchy
 from reasoner.errors import InputError
 from reasoner.ingest.model import Claim, ClaimLine, ConditionFact, LabFact, Request
 from reasoner.ingest.tables import AnswerError, Tables, UnitError, UnitTable
-from reasoner.vocab import BILLING_SYSTEMS, CANONICAL_SYSTEM, DOC, LOINC, NEC, REQ, RXN, SCT, bind_prefixes
+from reasoner.vocab import BILLING_SYSTEMS, CANONICAL_SYSTEM, DOC, ICD, LOINC, NEC, REQ, RXN, SCT, bind_prefixes
 
 USES = {"preauthorization": NEC.Preauthorization, "predetermination": NEC.Preauthorization,
         "claim": NEC.PostServiceClaim}
@@ -29,7 +33,7 @@ def claim_facts(request: Request, claim: Claim, tables: Tables) -> Graph:
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
     patient = REQ.patient
-    _add_patient(graph, patient, request, claim.service_date)
+    _add_patient(graph, patient, request, claim.service_date, tables)
     for index, condition in enumerate((*request.conditions, *claim.diagnoses)):
         _add_condition(graph, patient, index, condition)
     for lab in request.labs:  # every result is checked, not only the latest: a bad one is the patient's
@@ -47,7 +51,7 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def _add_patient(graph: Graph, patient: URIRef, request: Request, service_date: date) -> None:
+def _add_patient(graph: Graph, patient: URIRef, request: Request, service_date: date, tables: Tables) -> None:
     info = request.patient
     graph.add((patient, RDF.type, NEC.Patient))
     graph.add((patient, RDFS.label, Literal(f"patient {info.id}")))
@@ -59,7 +63,19 @@ def _add_patient(graph: Graph, patient: URIRef, request: Request, service_date: 
             raise InputError(request.path, info.source, "birthDate", f"{info.birth_date} is after the date of "
                              f"service {service_date}")
         graph.add((patient, NEC.birthDate, Literal(info.birth_date)))
-        graph.add((patient, NEC.ageYears, Literal(age_on(info.birth_date, service_date), datatype=XSD.integer)))
+        graph.add((patient, NEC.ageYears, Literal(_age(request, service_date, tables), datatype=XSD.integer)))
+
+
+def _age(request: Request, day: date, tables: Tables) -> int:
+    """The patient's age on ``day``, or the InputError of an age no person reaches (kg/units/ucum.ttl)."""
+    birth = request.patient.birth_date
+    assert birth is not None
+    age = age_on(birth, day)
+    if tables.max_age is not None and age > tables.max_age:
+        raise InputError(request.path, request.patient.source, "birthDate",
+                         f"{birth} makes the patient {age} years old on {day}, more than the {tables.max_age} "
+                         "years a person is taken to reach: a data error (the birth date or the date of service?)")
+    return age
 
 
 def _add_fact(graph: Graph, patient: URIRef, link: URIRef, node: URIRef, types: tuple[URIRef, ...], source: str,
@@ -76,8 +92,9 @@ def _add_fact(graph: Graph, patient: URIRef, link: URIRef, node: URIRef, types: 
 def _add_condition(graph: Graph, patient: URIRef, index: int, condition: ConditionFact) -> None:
     hierarchy.add_hierarchy(graph, condition.code)
     name = hierarchy.description(condition.code) or "not an ICD-10-CM code"
+    known = hierarchy.code_class(condition.code)
     _add_fact(graph, patient, NEC.hasCondition, REQ[f"condition/{index}"],
-              (NEC.Condition, hierarchy.code_class(condition.code)), condition.source,
+              (NEC.Condition, *((known,) if known else ())), condition.source,
               f"ICD-10-CM {condition.code} {name}", ((NEC.codeNotation, Literal(condition.code)),))
 
 
@@ -120,18 +137,24 @@ def _shown_instant(instant: datetime) -> str:
 
 def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request, tables: Tables) -> None:
     for index, drug in enumerate(request.drugs):
-        route = f"route SNOMED CT {drug.route}" if drug.route else "no route"
-        unclassified = () if tables.declares(RXN[drug.rxnorm]) else (NEC.UnclassifiedDrug,)
+        code = _coded(tables, RXN, drug.rxnorm)
+        route = _coded(tables, SCT, drug.route)
+        shown = f"route SNOMED CT {drug.route}" if drug.route else "no route"
+        unclassified = () if code is not None and tables.declares(code) else (NEC.UnclassifiedDrug,)
         _add_fact(graph, patient, NEC.hasDrugExposure, REQ[f"drug/{index}"],
-                  (NEC.DrugExposure, RXN[drug.rxnorm], *unclassified),
-                  drug.source, f"RxNorm {drug.rxnorm} {drug.display or ''}, {route}, {drug.status}",
-                  ((NEC.status, Literal(drug.status)),
-                   (NEC.route, SCT[drug.route] if drug.route else NEC.RouteNotGiven)))
+                  (NEC.DrugExposure, *((code,) if code else ()), *unclassified),
+                  drug.source, f"RxNorm {drug.rxnorm} {drug.display or ''}, {shown}, {drug.status}",
+                  ((NEC.status, Literal(drug.status)), (NEC.route, route or NEC.RouteNotGiven),
+                   (NEC.codeNotation, Literal(drug.rxnorm))))
     for index, service in enumerate(request.services):
+        code = _coded(tables, SCT, service.code)
         _add_fact(graph, patient, NEC.hasPlannedService, REQ[f"service/{index}"],
-                  (NEC.PlannedService, SCT[service.code]), service.source,
-                  f"SNOMED CT {service.code} {service.display or ''}, {service.status}")
+                  (NEC.PlannedService, *((code,) if code else ())), service.source,
+                  f"SNOMED CT {service.code} {service.display or ''}, {service.status}",
+                  ((NEC.codeNotation, Literal(service.code)),))
     for index, answer in enumerate(request.answers):
+        if answer.link_id not in tables.answer_types:
+            continue  # not a question of the knowledge: reported by unknown_code_notes, never an IRI
         try:
             tables.check_answer(answer.link_id, answer.value)
         except AnswerError as exc:
@@ -142,6 +165,11 @@ def _add_drugs_services_answers(graph: Graph, patient: URIRef, request: Request,
         _add_fact(graph, patient, NEC.hasAnswer, REQ[f"answer/{index}"], (NEC.DocumentationAnswer,), answer.source,
                   f"{answer.link_id} = {shown}",
                   ((NEC.question, DOC[answer.link_id]), (kind, Literal(answer.value))))
+
+
+def _coded(tables: Tables, namespace: Namespace, code: str | None) -> URIRef | None:
+    """The class of ``code`` in the system of ``namespace``, or None when it has not that system's form."""
+    return namespace[code] if code is not None and tables.has_form(str(namespace), code) else None
 
 
 def _add_claim(graph: Graph, patient: URIRef, request: Request, claim: Claim, tables: Tables) -> None:
@@ -165,10 +193,11 @@ def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, li
     node = URIRef(f"{claim}/line/{line.sequence}")
     namespace = BILLING_SYSTEMS.get(line.system)
     system = CANONICAL_SYSTEM[namespace] if namespace is not None else line.system
+    code = _coded(tables, namespace, line.code) if namespace is not None else None
     graph.add((node, RDF.type, NEC.ClaimLine))
-    if namespace is not None:
-        graph.add((node, RDF.type, namespace[line.code]))
-    if namespace is None or not tables.declares(namespace[line.code]):
+    if code is not None:
+        graph.add((node, RDF.type, code))
+    if code is None or not tables.declares(code):
         graph.add((node, RDF.type, NEC.UnclassifiedBillingCode))
     graph.add((node, NEC.onClaim, claim))
     graph.add((node, NEC.forPatient, patient))
@@ -189,5 +218,40 @@ def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, li
         raise InputError(request.path, line.source, "servicedDate",
                          f"{line.service_date} is before the birth date {birth}")
     if birth:
-        graph.add((node, NEC.ageAtService, Literal(age_on(birth, line.service_date), datatype=XSD.integer)))
+        graph.add((node, NEC.ageAtService, Literal(_age(request, line.service_date, tables), datatype=XSD.integer)))
 
+
+
+def unknown_code_notes(request: Request, tables: Tables) -> tuple[str, ...]:
+    """A note for every code of the request that is not a code necessity can classify: a diagnosis not in
+    ICD-10-CM, a drug or route not of RxNorm's or SNOMED CT's form or not classified by the knowledge, a
+    planned service not of SNOMED CT's form, a billed code not of its system's form, and an answer to a
+    question the knowledge does not ask. Each is kept as a fact that meets no criterion."""
+    conditions = (*request.conditions, *(d for c in request.claims for d in c.diagnoses))
+    notes = [f"{c.source}: {c.code!r} is not {_icd_kind(tables, c.code)}; kept, but it matches no criterion"
+             for c in conditions if not hierarchy.is_known(c.code)]
+    for drug in request.drugs:
+        code = _coded(tables, RXN, drug.rxnorm)
+        if code is None:
+            notes.append(f"{drug.source}: {drug.rxnorm!r} does not have the form of an RxNorm code; criteria on "
+                         "drug classes stay unknown for this patient")
+        elif not tables.declares(code):
+            notes.append(f"{drug.source}: RxNorm {drug.rxnorm!r} is not classified by the knowledge base; criteria "
+                         "on drug classes stay unknown for this patient")
+        if drug.route is not None and _coded(tables, SCT, drug.route) is None:
+            notes.append(f"{drug.source}: route {drug.route!r} does not have the form of a SNOMED CT code; read as "
+                         "no route given")
+    notes += [f"{s.source}: {s.code!r} does not have the form of a SNOMED CT code; kept, but it matches no "
+              "criterion" for s in request.services if _coded(tables, SCT, s.code) is None]
+    notes += [f"{line.source}: {line.code!r} does not have the form of a code of {line.system}; no policy can "
+              "match it" for claim in request.claims for line in claim.lines
+              if line.system in BILLING_SYSTEMS and _coded(tables, BILLING_SYSTEMS[line.system], line.code) is None]
+    notes += [f"{a.source}: linkId {a.link_id!r} is not a question the knowledge base asks; the answer is not used"
+              for a in request.answers if a.link_id not in tables.answer_types]
+    return tuple(notes)
+
+
+def _icd_kind(tables: Tables, code: str) -> str:
+    if tables.has_form(str(ICD), code):
+        return "a category or code of the ICD-10-CM release the knowledge base holds"
+    return "an ICD-10-CM code (it does not have the form of one)"

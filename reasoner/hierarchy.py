@@ -6,6 +6,10 @@ The whole hierarchy is too large to close with the knowledge graph for every req
 request's facts get the slice it touches: the code's class, its ancestors up to the chapter, their
 labels and the rdfs:subClassOf chain. A criterion on a block or category then matches every code
 below it, with the same entailments as the full hierarchy gives.
+
+A code from a request becomes a class only when it is a category or code of the hierarchy: chapters
+and blocks are in the knowledge's own namespace (``ICD_GROUP``), which no code names, and an unknown
+code has no class at all, so it can meet no criterion.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pyoxigraph as ox
 from rdflib import RDFS, Graph, Literal, URIRef
 
 from reasoner.errors import KnowledgeError
-from reasoner.vocab import ICD, NEC
+from reasoner.vocab import ICD, ICD_GROUP, NEC
 
 _SUBCLASS = str(RDFS.subClassOf)
 _LABEL = str(RDFS.label)
@@ -29,11 +33,20 @@ _NOTATION = "http://www.w3.org/2004/02/skos/core#notation"
 @dataclass(frozen=True)
 class Hierarchy:
     """Every class of the hierarchy (chapters, blocks, categories, codes) with its parent in ICD-10-CM
-    (None for a chapter) and its label, and each code's class IRI keyed by the code without its dot."""
+    (None for a chapter) and its label, and each category's and code's class IRI keyed by its code as
+    ICD-10-CM writes it (with the dot after the third character)."""
 
     parents: dict[str, str | None]
     labels: dict[str, str]
     classes: dict[str, str]
+
+    def lookup(self, code: str) -> str | None:
+        """The class IRI of a category or code given as ICD-10-CM writes it or without its dot as X12
+        claims send it; None for anything else (a dot elsewhere, lower case, a chapter or block, an
+        unknown code)."""
+        if "." not in code and len(code) > 3:
+            code = f"{code[:3]}.{code[3:]}"
+        return self.classes.get(code)
 
 
 @cache
@@ -45,7 +58,7 @@ def read_hierarchy(path: Path) -> Hierarchy:
     try:
         for triple in ox.parse(gzip.decompress(path.read_bytes()), format=ox.RdfFormat.TURTLE):
             subject, predicate, value = triple.subject.value, triple.predicate.value, triple.object.value
-            if predicate == _SUBCLASS and value.startswith(str(ICD)):
+            if predicate == _SUBCLASS and value.startswith((str(ICD), str(ICD_GROUP))):
                 parents[subject] = value
             elif predicate == _LABEL:
                 labels[subject] = value
@@ -53,7 +66,7 @@ def read_hierarchy(path: Path) -> Hierarchy:
                 notations[subject] = value
     except (OSError, SyntaxError, ValueError) as exc:
         raise KnowledgeError(f"{path}: not a gzipped Turtle hierarchy: {exc}") from exc
-    classes = {_undotted(code): iri for iri, code in notations.items() if not _is_grouping(iri)}
+    classes = {code: iri for iri, code in notations.items() if not _is_grouping(iri)}
     return Hierarchy(parents={iri: parents.get(iri) for iri in notations}, labels=labels, classes=classes)
 
 
@@ -71,18 +84,19 @@ def class_count(path: Path | None = None) -> int:
 
 def is_known(code: str) -> bool:
     """Whether ``code`` (with or without the dot) is a category or code of ICD-10-CM."""
-    return _undotted(code) in load_hierarchy().classes
+    return load_hierarchy().lookup(code) is not None
 
 
-def code_class(code: str) -> URIRef:
-    """The class IRI of an ICD-10-CM code, in its dotted form when the code is known."""
-    known = load_hierarchy().classes.get(_undotted(code))
-    return URIRef(known) if known else ICD[code]
+def code_class(code: str) -> URIRef | None:
+    """The class IRI of an ICD-10-CM category or code (with or without its dot), or None when ``code`` is
+    not one: never a chapter or block, never an IRI made from what a request sent."""
+    known = load_hierarchy().lookup(code)
+    return URIRef(known) if known else None
 
 
 def description(code: str) -> str | None:
     """The ICD-10-CM description of a code, or None when the code is not in ICD-10-CM."""
-    known = load_hierarchy().classes.get(_undotted(code))
+    known = load_hierarchy().lookup(code)
     return load_hierarchy().labels.get(known, "") if known else None
 
 
@@ -93,9 +107,9 @@ def contains(iri: str, path: Path | None = None) -> bool:
 
 def add_hierarchy(graph: Graph, code: str) -> None:
     """Add the code's class, its ancestors, their labels and the subclass chain to ``graph`` (nothing for a
-    code that is not in ICD-10-CM: it stays a class of its own that no criterion names)."""
+    code that is not in ICD-10-CM: it has no class, so it meets no criterion)."""
     known = load_hierarchy()
-    node = known.classes.get(_undotted(code))
+    node = known.lookup(code)
     while node is not None:
         parent = known.parents.get(node)
         graph.add((URIRef(node), RDFS.label, Literal(known.labels.get(node, ""))))
@@ -103,10 +117,5 @@ def add_hierarchy(graph: Graph, code: str) -> None:
         node = parent
 
 
-def _undotted(code: str) -> str:
-    return code.replace(".", "")
-
-
 def _is_grouping(iri: str) -> bool:
-    name = iri.removeprefix(str(ICD))
-    return name.startswith(("chapter-", "block-"))
+    return iri.startswith(str(ICD_GROUP))

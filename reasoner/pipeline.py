@@ -16,18 +16,15 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from reasoner import hierarchy
 from reasoner.compiled import CompiledKnowledge, knowledge_graph, load_compiled
 from reasoner.determine import Determination, apply_decision, decide, read_determinations
 from reasoner.engines import fast, reference
 from reasoner.errors import InputError
-from reasoner.facts import claim_facts
+from reasoner.facts import claim_facts, unknown_code_notes
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, RejectedClaim, Request
 from reasoner.ingest.shapes import check_patient_graph
-from reasoner.ingest.tables import Tables
 from reasoner.store import as_graph, decision_store, quads
-from reasoner.vocab import RXN
 
 log = logging.getLogger("necessity")
 
@@ -102,7 +99,7 @@ def review_request(request: Request, claim_id: str | None = None, engine: str = 
         request=request.path,
         knowledge_version=compiled.version,
         claims=tuple(reviews),
-        notes=request.notes + _unknown_code_notes(request, compiled.tables),
+        notes=request.notes + unknown_code_notes(request, compiled.tables),
         engine=ENGINES[engine],
         rejected=tuple(rejected),
     )
@@ -178,12 +175,3 @@ def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:
         known = ", ".join(c.id for c in request.claims)
         raise InputError(request.path, f"Claim/{claim_id}", "id", f"no such claim (the request has: {known})")
     return chosen
-
-
-def _unknown_code_notes(request: Request, tables: Tables) -> tuple[str, ...]:
-    conditions = (*request.conditions, *(d for c in request.claims for d in c.diagnoses))
-    unknown = tuple(f"{c.source}: {c.code!r} is not an ICD-10-CM code; kept, but it matches no criterion"
-                    for c in conditions if not hierarchy.is_known(c.code))
-    return unknown + tuple(f"{d.source}: RxNorm {d.rxnorm!r} is not classified by the knowledge base; criteria on "
-                           "drug classes stay unknown for this patient" for d in request.drugs
-                           if not tables.declares(RXN[d.rxnorm]))

@@ -11,6 +11,7 @@ REQ = Namespace(BASE + "request/")
 CPT = Namespace(BASE + "code/cpt/")
 HCPCS = Namespace(BASE + "code/hcpcs/")
 ICD = Namespace(BASE + "code/icd10cm/")
+ICD_GROUP = Namespace(BASE + "kg/icd10cm-group/")  # chapters and blocks: no request code can name them
 LOINC = Namespace(BASE + "code/loinc/")
 RXN = Namespace(BASE + "code/rxnorm/")
 SCT = Namespace(BASE + "code/sct/")
@@ -20,7 +21,7 @@ VIEW = Namespace(BASE + "view#")
 
 PREFIXES: dict[str, Namespace] = {
     "nec": NEC, "req": REQ, "cpt": CPT, "hcpcs": HCPCS, "icd": ICD, "loinc": LOINC,
-    "rxn": RXN, "sct": SCT, "doc": DOC, "view": VIEW,
+    "icdg": ICD_GROUP, "rxn": RXN, "sct": SCT, "doc": DOC, "view": VIEW,
     "rec": Namespace(BASE + "kg/recommendation/"), "crit": Namespace(BASE + "kg/criterion/"),
     "gl": Namespace(BASE + "kg/guideline/"), "cite": Namespace(BASE + "kg/citation/"),
     "rule": Namespace(BASE + "kg/rule/"), "conflict": Namespace(BASE + "kg/conflict/"),

@@ -18,10 +18,10 @@ from typing import Any
 from bundles import ROUTES, bundle
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from rdflib import Literal
+from rdflib import Literal, URIRef
 
 from reasoner.compiled import load_compiled, load_knowledge
-from reasoner.vocab import ICD
+from reasoner.vocab import ICD, ICD_GROUP
 
 SERVICE_DATE = date(2026, 11, 20)
 OTHER_DIAGNOSES = ("I10", "E11.9", "J45.909", "D69.6", "Z51.11", "C92.99X")  # unrelated ones and an unknown code
@@ -42,7 +42,8 @@ def pools() -> dict[str, Any]:
     drugs = [c.rsplit("/", 1)[1] for c in declared if "/code/rxnorm/" in c] + ["999001"]
     services = [c.rsplit("/", 1)[1] for c in declared if "/code/sct/" in c]
     bounds = sorted({Decimal(str(bound)) for r in compiled.fast_rules().data_ranges.values() for _, bound in r.facets})
-    named = sorted({str(t) for triple in graph for t in triple if str(t).startswith(str(ICD))})
+    named = sorted({str(t) for triple in graph for t in triple
+                    if isinstance(t, URIRef) and str(t).startswith((str(ICD), str(ICD_GROUP)))})
     answers: dict[str, list[Any]] = {}
     for link_id, kind in compiled.tables.answer_types.items():
         stated = [str(row[0]) for row in graph.query(STATED_ANSWERS, initBindings={"linkId": Literal(link_id)})]
@@ -67,7 +68,7 @@ def _codes_below(named: list[str]) -> list[str]:
         while todo and len(below) < 4:
             node = todo.pop(0)
             kids = sorted(children.get(node, ()))
-            if not kids and not node.removeprefix(str(ICD)).startswith(("block-", "chapter-")):
+            if not kids and node.startswith(str(ICD)):
                 below.append(node.removeprefix(str(ICD)))
             todo.extend(kids[:3])
         codes += below

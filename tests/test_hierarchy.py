@@ -10,7 +10,7 @@ from pathlib import Path
 from rdflib import RDFS, Graph
 
 from reasoner import hierarchy, resources
-from reasoner.vocab import ICD, NEC
+from reasoner.vocab import ICD, ICD_GROUP, NEC
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ def ancestors(code: str) -> list[str]:
     chain, node = [], hierarchy.code_class(code)
     while node != NEC.ICD10CMCode:
         node = graph.value(node, RDFS.subClassOf)
-        chain.append(str(node).removeprefix(str(ICD)))
+        chain.append(str(node).removeprefix(str(ICD)).removeprefix(str(ICD_GROUP)))
     return chain
 
 
@@ -53,6 +53,8 @@ def test_a_name_that_is_both_a_block_and_a_category_gets_both():
 def test_codes_outside_icd10cm_are_not_known_and_get_no_chain():
     assert not hierarchy.is_known("C92.99X") and not hierarchy.is_known("c92.00")
     assert not hierarchy.is_known("C81-C96") and not hierarchy.is_known("2")
+    assert not hierarchy.is_known("block-C81-C96") and not hierarchy.is_known("chapter-2")
+    assert not hierarchy.is_known("C9.200") and not hierarchy.is_known("C92..00")
     graph = Graph()
     hierarchy.add_hierarchy(graph, "C92.99X")
     assert len(graph) == 0

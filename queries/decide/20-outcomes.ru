@@ -4,6 +4,8 @@
 # (nec:exception) is met or one of its scope criteria is refuted; refuted when another of its
 # criteria is refuted; otherwise unknown. A rule's
 # or check's state is its requirement's.
+# A recommendation's assessments on a line are summed up per line and recommendation first (GROUP BY):
+# one pass over the assessments, not one per line and recommendation.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -15,23 +17,31 @@ INSERT {
   ?outcome a nec:Outcome ; nec:line ?line ; nec:of ?source ; nec:role ?role ; nec:state ?state .
 }
 WHERE {
-  ?line a nec:ClaimLine .
   {
     VALUES (?link ?derived ?role) { (nec:supportsCode nec:justifiedBy nec:Supports) (nec:opposesCode nec:opposedBy nec:Opposes) }
     ?source a nec:Recommendation ; ?link ?code .
-    ?line a ?code .
-    BIND(IF(EXISTS { ?source nec:exception ?exception .
-                     ?met nec:line ?line ; nec:of ?source ; nec:criterion ?exception ; nec:state nec:Met }, nec:NotApplicable,
+    ?line a ?code , nec:ClaimLine .
+    OPTIONAL {
+      SELECT ?line ?source (MAX(?exceptionMet) AS ?excepted) (MAX(?scopeRefuted) AS ?outOfScope)
+             (MAX(?criterionRefuted) AS ?refuted)
+      WHERE {
+        ?assessment a nec:Assessment ; nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state ?s .
+        BIND(EXISTS { ?source nec:exception ?criterion } AS ?isException)
+        BIND(?isException && ?s = nec:Met AS ?exceptionMet)
+        BIND(?s = nec:Refuted && EXISTS { ?criterion a nec:ScopeCriterion } AS ?scopeRefuted)
+        BIND(?s = nec:Refuted && !?isException AS ?criterionRefuted)
+      }
+      GROUP BY ?line ?source
+    }
+    BIND(IF(COALESCE(?excepted, false), nec:NotApplicable,
          IF(EXISTS { ?line ?derived ?source }, nec:Met,
-         IF(EXISTS { ?out nec:line ?line ; nec:of ?source ; nec:criterion ?scope ; nec:state nec:Refuted .
-                     ?scope a nec:ScopeCriterion }, nec:NotApplicable,
-         IF(EXISTS { ?refuted nec:line ?line ; nec:of ?source ; nec:state nec:Refuted ; nec:criterion ?criterion .
-                     FILTER NOT EXISTS { ?source nec:exception ?criterion } }, nec:Refuted, nec:Unknown))))
+         IF(COALESCE(?outOfScope, false), nec:NotApplicable,
+         IF(COALESCE(?refuted, false), nec:Refuted, nec:Unknown))))
          AS ?state)
   } UNION {
     VALUES (?kind ?role) { (nec:CodingRule nec:Governs) (nec:IndicationRequirement nec:Requires) (nec:Check nec:Checks) }
     ?source a ?kind ; nec:appliesTo ?governed ; nec:requirement ?criterion .
-    ?line a ?governed .
+    ?line a ?governed , nec:ClaimLine .
     ?assessment nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state ?state .
   }
   FILTER NOT EXISTS { ?line nec:notInForce ?source }

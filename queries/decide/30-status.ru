@@ -9,29 +9,36 @@
 #   needs-info    a coding rule is left unknown, or an indication requirement is refuted or unknown;
 #   no-policy     otherwise (coding rules only, all met, or no recommendation applies to this patient).
 # Recommendations that are not applicable (scope criterion refuted) do not count.
+# Each line's outcomes are read in one pass and summed up per line (GROUP BY), so the cost grows with the
+# outcomes, not with lines times outcomes (an EXISTS over all outcomes per line did).
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-
 INSERT { ?line nec:decisionStatus ?status . }
 WHERE {
-  ?line a nec:ClaimLine ; nec:onClaim ?claim .
-  BIND(EXISTS { ?o nec:line ?line ; nec:role ?r . FILTER(?r != nec:Checks) } AS ?hasPolicy)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Governs ; nec:state nec:Refuted ; nec:of ?rule .
-                FILTER NOT EXISTS { ?rule a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } }
-       AS ?codingError)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Governs ; nec:state nec:Unknown ; nec:of ?rule .
-                FILTER NOT EXISTS { ?rule a nec:DocumentationRule . ?claim nec:claimUse nec:Preauthorization . } }
-       AS ?ruleOpen0)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Opposes ; nec:state nec:Met } AS ?opposed)
-  BIND(?ruleOpen0 || EXISTS { ?o nec:line ?line ; nec:role nec:Requires ; nec:state ?r . FILTER(?r != nec:Met) }
-       AS ?ruleOpen)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Met } AS ?supported)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Unknown } AS ?supportOpen)
-  BIND(EXISTS { ?o nec:line ?line ; nec:role nec:Supports ; nec:state nec:Refuted } AS ?supportRefuted)
+  {
+    SELECT ?line (MAX(?policy) AS ?hasPolicy) (MAX(?refutedRule) AS ?codingError) (MAX(?openRule) AS ?ruleOpen)
+           (MAX(?metOpposing) AS ?opposed) (MAX(?metSupporting) AS ?supported)
+           (MAX(?openSupporting) AS ?supportOpen) (MAX(?refutedSupporting) AS ?supportRefuted)
+    WHERE {
+      ?line a nec:ClaimLine ; nec:onClaim ?claim .
+      OPTIONAL { ?o nec:line ?line ; nec:role ?role ; nec:state ?state ; nec:of ?source . }
+      BIND(EXISTS { ?source a nec:DocumentationRule } && EXISTS { ?claim nec:claimUse nec:Preauthorization }
+           AS ?toReport)
+      BIND(COALESCE(?role != nec:Checks, false) AS ?policy)
+      BIND(COALESCE(?role = nec:Governs && ?state = nec:Refuted && !?toReport, false) AS ?refutedRule)
+      BIND(COALESCE(?role = nec:Governs && ?state = nec:Unknown && !?toReport
+                    || ?role = nec:Requires && ?state != nec:Met, false) AS ?openRule)
+      BIND(COALESCE(?role = nec:Opposes && ?state = nec:Met, false) AS ?metOpposing)
+      BIND(COALESCE(?role = nec:Supports && ?state = nec:Met, false) AS ?metSupporting)
+      BIND(COALESCE(?role = nec:Supports && ?state = nec:Unknown, false) AS ?openSupporting)
+      BIND(COALESCE(?role = nec:Supports && ?state = nec:Refuted, false) AS ?refutedSupporting)
+    }
+    GROUP BY ?line
+  }
   BIND(IF(!?hasPolicy, "no-policy",
        IF(?codingError, "coding-error",
        IF(?opposed, "not-justified",

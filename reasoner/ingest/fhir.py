@@ -6,7 +6,7 @@ error names the resource (type and id) and the field; other resource types are s
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from reasoner.errors import InputError
 from reasoner.ingest import model
+from reasoner.ingest.json_text import load_json
 from reasoner.vocab import BILLING_SYSTEMS
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -68,14 +69,7 @@ def read_bundle(data: bytes, where: str) -> model.Request:
 
 
 def _load_json(text: bytes, path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), "-", "-", f"not UTF-8 text ({exc.reason})") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), "-", f"line {exc.lineno} column {exc.colno}", f"not JSON: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise InputError(str(path), "-", "-", "not JSON that can be read: nested too deep") from exc
+    data = load_json(text, path)
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         kind = data.get("resourceType", "-") if isinstance(data, dict) else type(data).__name__
         raise InputError(str(path), str(kind), "resourceType", "expected a FHIR Bundle")
@@ -110,6 +104,7 @@ def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Reso
             continue
         label = f"{kind}/{raw.get('id') or f'entry[{index}]'}"
         try:
+            _check_codes(where, label, raw, [])
             resources.append(_Resource(label, _validate(where, label, kind, raw), _keys(entry, kind, raw)))
         except InputError as exc:
             if kind != "Claim":
@@ -117,6 +112,22 @@ def _validated_resources(where: str, bundle: dict[str, Any]) -> tuple[list[_Reso
             rejected.append(model.RejectedClaim(source=label, error=exc))
     notes += [f"ignored {count} {kind} resource(s): not read by necessity" for kind, count in sorted(skipped.items())]
     return resources, notes, rejected
+
+
+def _check_codes(where: str, label: str, value: Any, path: list[str]) -> None:
+    """Refuse a code (``coding[i].code``) or a ``linkId`` holding a character no code has and no IRI may hold
+    (a space, a control character, ``<>"{}|^`\\``): valid FHIR strings, but no code of any system."""
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        step = [*path, f"[{key}]" if isinstance(key, int) else str(key)]
+        coded = key == "linkId" or key == "code" and len(path) >= 2 and path[-2] == "coding"
+        if coded and isinstance(child, str) and (bad := _NOT_IN_A_CODE.search(child)):
+            field = ".".join(step).replace(".[", "[")
+            raise InputError(where, label, field, f"{child!r} holds {bad.group()!r}, a character no code has")
+        _check_codes(where, label, child, step)
+
+
+_NOT_IN_A_CODE = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')
 
 
 def _validate(where: str, label: str, kind: str, raw: dict[str, Any]) -> Any:
@@ -148,10 +159,33 @@ def _the_patient(where: str, resources: list[_Resource]) -> _Resource:
 
 
 def _check_subject(where: str, resource: _Resource, patient: _Resource) -> None:
+    """Refuse a resource whose subject is not the Bundle's Patient, in whatever form it names it."""
     subject = getattr(resource.obj, "subject", None)
-    reference = subject.reference if subject is not None else None
-    if reference is not None and reference not in patient.keys:
-        raise InputError(where, resource.label, "subject.reference", f"{reference!r} is not the Patient of the Bundle")
+    if subject is not None:
+        _check_is_the_patient(where, resource.label, "subject", subject, patient)
+
+
+def _check_is_the_patient(where: str, label: str, field: str, reference: Any, patient: _Resource) -> None:
+    """Refuse a Reference (``field`` of resource ``label``) that is not to the Bundle's Patient: a reference
+    to another resource, an identifier that is not one of the Patient's, or neither (a display alone)."""
+    if reference.reference is not None:
+        if reference.reference not in patient.keys:
+            raise InputError(where, label, f"{field}.reference",
+                             f"{reference.reference!r} is not the Patient of the Bundle")
+    elif reference.identifier is not None:
+        if not _identifies(reference.identifier, patient.obj.identifier or []):
+            given = f"{reference.identifier.system or '-'}|{reference.identifier.value or '-'}"
+            raise InputError(where, label, f"{field}.identifier",
+                             f"{given!r} is not an identifier of the Patient of the Bundle")
+    else:
+        raise InputError(where, label, field, "names no patient (no reference and no identifier): give "
+                         f"{field}.reference to the Patient of the Bundle")
+
+
+def _identifies(identifier: Any, identifiers: list[Any]) -> bool:
+    """Whether ``identifier`` (system and value) is one of ``identifiers``."""
+    return identifier.value is not None and any(
+        (identifier.system, identifier.value) == (other.system, other.value) for other in identifiers)
 
 
 def _patient(resource: _Resource, notes: list[str]) -> model.Patient:
@@ -240,9 +274,8 @@ def _answers(resource: _Resource) -> Iterator[model.AnswerFact]:
 
 def _claim(where: str, resource: _Resource, patient: _Resource) -> model.Claim:
     claim = resource.obj
-    reference = claim.patient.reference if claim.patient else None
-    if reference not in patient.keys:
-        raise InputError(where, resource.label, "patient.reference", f"{reference!r} is not the Patient of the Bundle")
+    _check_is_the_patient(where, resource.label, "patient", claim.patient, patient)
+    reference = claim.patient.reference
     service_date = _day(claim.billablePeriod.start if claim.billablePeriod and claim.billablePeriod.start
                         else claim.created)
     if service_date is None:
@@ -250,6 +283,7 @@ def _claim(where: str, resource: _Resource, patient: _Resource) -> model.Claim:
     diagnoses = tuple(
         model.ConditionFact(code=c.code, source=f"{resource.label} diagnosis[{i}]")
         for i, d in enumerate(claim.diagnosis or []) for c in _codes(d.diagnosisCodeableConcept, ICD10CM))
+    model.check_line_count(len(claim.item or []), where, resource.label, "item")
     lines = tuple(_line(where, resource.label, i, item, service_date) for i, item in enumerate(claim.item or []))
     if not lines:
         raise InputError(where, resource.label, "item", "no claim lines")

@@ -10,6 +10,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from reasoner.errors import InputError
+
+# The most lines a claim may have: an X12 837 institutional claim carries at most 999 service lines (a
+# professional one 50; a PAS request fewer). A review costs time in proportion to its lines; beyond
+# this, a request is not one claim and is refused.
+MAX_CLAIM_LINES = 999
+
+
+def check_line_count(count: int, where: str, claim: str, field: str) -> None:
+    """Refuse a claim of more than MAX_CLAIM_LINES lines (``field`` names them in the input)."""
+    if count > MAX_CLAIM_LINES:
+        raise InputError(where, claim, field, f"{count:,} lines: a claim may have at most {MAX_CLAIM_LINES} (the "
+                         "most an X12 837 institutional claim carries); split it into several claims")
+
 
 @dataclass(frozen=True)
 class Patient:

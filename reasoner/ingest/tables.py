@@ -1,12 +1,14 @@
 """Reference tables read from the knowledge base for ingest: UCUM unit conversions (each lab value the
 knowledge base reads is converted to its analyte's canonical unit with ``kg/units/ucum.ttl``; any
-other unit is an error), the answer type of each documentation question, and the code classes the
-knowledge base declares.
+other unit is an error), the answer type of each documentation question, the code classes the
+knowledge base declares, the form of each code system's codes (``kg/codes/code-systems.ttl``: a code
+from a request becomes an IRI of its system only when it has that form) and the plausible age.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -62,10 +64,18 @@ class Tables:
     units: UnitTable
     answer_types: dict[str, str]
     declared_codes: frozenset[URIRef]
+    code_forms: dict[str, str] = field(default_factory=dict)
+    max_age: int | None = None
 
     def declares(self, code: URIRef) -> bool:
         """Whether the knowledge base declares this billing, drug or other code class."""
         return code in self.declared_codes
+
+    def has_form(self, namespace: str, code: str) -> bool:
+        """Whether ``code`` has the form of the codes of the system whose classes live in ``namespace`` (so
+        that it may become the IRI ``namespace + code``); False for a system without a form."""
+        form = self.code_forms.get(namespace)
+        return form is not None and re.fullmatch(form, code) is not None
 
     def check_answer(self, link_id: str, value: bool | int | str) -> None:
         """Raise AnswerError when a known question is answered with a value of the wrong type."""
@@ -84,8 +94,12 @@ def reference_tables(knowledge: Graph) -> Tables:
     rows: Any = knowledge.query(resources.query_text("ingest/question-types.rq"))
     types = {str(row.linkId): str(row.answerType).rsplit("#", 1)[1] for row in rows}
     codes: Any = knowledge.query(resources.query_text("ingest/declared-codes.rq"))
+    forms: Any = knowledge.query(resources.query_text("ingest/code-forms.rq"))
+    ages: Any = knowledge.query(resources.query_text("ingest/plausible-age.rq"))
     return Tables(units=_unit_table(knowledge), answer_types=types,
-                  declared_codes=frozenset(row.code for row in codes))
+                  declared_codes=frozenset(row.code for row in codes),
+                  code_forms={str(row.namespace): str(row.form) for row in forms},
+                  max_age=min((int(row.maximum) for row in ages), default=None))
 
 
 def _unit_table(knowledge: Graph) -> UnitTable:

@@ -2,16 +2,19 @@
 
 The graph is checked against ``ontology/shapes/patient.ttl`` (SHACL) first, so an error names the
 node and the property at fault; then it is read into the same request model as a FHIR Bundle.
+Blank nodes are renamed after what they say (``skolemized``), because rdflib names them at random and
+those names reach the facts: the same request must always give the same output.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import Namespace
 
 from reasoner.errors import InputError
@@ -26,13 +29,15 @@ TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
 def read_turtle(data: bytes, where: str, base: str | None = None) -> model.Request:
     """Read a Turtle request (``data``, relative IRIs resolved against ``base``); raise InputError naming
     ``where`` (the file), the node and the property at fault."""
-    graph = _parse(data, where, base)
+    graph = skolemized(_parse(data, where, base))
+    reader = _Reader(graph, where)
+    for claim in sorted(set(graph.objects(None, NEC.onClaim)), key=str):  # before the shapes, which cost more
+        model.check_line_count(len(set(graph.subjects(NEC.onClaim, claim))), where, reader.name(claim), "nec:onClaim")
     check_patient_graph(graph, where)
     patients = sorted(set(graph.subjects(RDF.type, NEC.Patient)), key=str)
     if len(patients) != 1:
         raise InputError(where, "graph", "rdf:type nec:Patient", f"expected exactly one patient, found {len(patients)}")
     patient = patients[0]
-    reader = _Reader(graph, where)
     claims = tuple(reader.claim(c) for c in sorted(graph.subjects(RDF.type, NEC.Claim), key=str))
     if not claims:
         raise InputError(where, "graph", "rdf:type nec:Claim", "no claim: nothing to review")
@@ -63,7 +68,36 @@ def _parse(data: bytes, path: str, base: str | None) -> Graph:
     return graph
 
 
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+def skolemized(graph: Graph, rounds: int = 8) -> Graph:
+    """``graph`` with its blank nodes renamed ``_:b1``, ``_:b2``, ... in the order of what they say: each
+    node's triples and the nodes pointing to it, refined ``rounds`` times through the blank nodes around
+    it (colour refinement), so that the same graph always gets the same names whatever rdflib drew.
+    Blank nodes that say exactly the same are interchangeable, so their order among themselves does not
+    change what is read from them."""
+    nodes = sorted({term for triple in graph for term in triple if isinstance(term, BNode)}, key=str)
+    if not nodes:
+        return graph
+    colour = dict.fromkeys(nodes, "")
+    for _ in range(rounds):
+        colour = {node: _digest(graph, node, colour) for node in nodes}
+    ranked = sorted(nodes, key=lambda node: colour[node])
+    names: dict[Any, Any] = {node: BNode(f"b{rank}") for rank, node in enumerate(ranked, start=1)}
+    renamed = Graph(namespace_manager=graph.namespace_manager)
+    for s, p, o in graph:
+        renamed.add((names.get(s, s), p, names.get(o, o)))
+    return renamed
+
+
+def _digest(graph: Graph, node: BNode, colour: dict[BNode, str]) -> str:
+    """A hash of what ``node`` says and what says it, blank nodes around it given by their colour."""
+    def shown(term: Any) -> str:
+        return "_:" + colour[term] if isinstance(term, BNode) else term.n3()
+    told = sorted(f"> {p.n3()} {shown(o)}" for p, o in graph.predicate_objects(node))
+    told += sorted(f"< {shown(s)} {p.n3()}" for s, p in graph.subject_predicates(node))
+    return hashlib.sha256("\n".join([colour[node], *told]).encode("utf-8")).hexdigest()
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')
 
 
 class _Reader:
@@ -79,7 +113,19 @@ class _Reader:
         return sorted(self.graph.objects(subject, predicate), key=str)
 
     def code(self, node: Any, namespace: Namespace) -> str:
-        return next(str(t)[len(namespace):] for t in self.graph.objects(node, RDF.type) if str(t).startswith(namespace))
+        """The code of ``node``: the local name of its class in ``namespace``, else the code as sent
+        (nec:codeNotation; the shapes require one of them)."""
+        classes = sorted(str(t)[len(namespace):] for t in self.graph.objects(node, RDF.type)
+                         if str(t).startswith(namespace))
+        return classes[0] if classes else self.notation(node)
+
+    def notation(self, node: Any) -> str:
+        """The code as sent (nec:codeNotation), refused when it holds a character no code has."""
+        code = str(self.graph.value(node, NEC.codeNotation))
+        if bad := _NOT_IN_IRI.search(code):
+            raise InputError(self.where, self.name(node), "nec:codeNotation",
+                             f"{code!r} holds {bad.group()!r}, a character no code has")
+        return code
 
     def condition(self, node: Any) -> model.ConditionFact:
         return model.ConditionFact(code=self.code(node, ICD), source=self.name(node))
@@ -126,7 +172,7 @@ class _Reader:
         quantity = g.value(node, NEC.quantity)
         return model.ClaimLine(
             sequence=int(g.value(node, NEC.sequence)), system=str(g.value(node, NEC.codeSystem)),
-            code=str(g.value(node, NEC.codeNotation)), claimed_as=_text(g.value(node, NEC.claimedAs)),
+            code=self.notation(node), claimed_as=_text(g.value(node, NEC.claimedAs)),
             quantity=Decimal(str(quantity)) if quantity is not None else Decimal(1),
             place_of_service=_text(g.value(node, NEC.placeOfService)),
             service_date=_python(g.value(node, NEC.serviceDate)) or claim_date, source=self.name(node))

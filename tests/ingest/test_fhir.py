@@ -17,7 +17,7 @@ from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.tables import reference_tables
-from reasoner.vocab import CPT, ICD, NEC, REQ
+from reasoner.vocab import CPT, ICD, ICD_GROUP, NEC, REQ
 from reasoner.vocab import HCPCS as HCPCS_NS
 
 
@@ -46,7 +46,7 @@ def test_icd_codes_without_the_dot_and_their_ancestors(tmp_path):
     condition = graph.value(REQ.patient, NEC.hasCondition)
     assert (condition, RDF.type, ICD["C92.00"]) in graph
     assert (ICD["C92.0"], None, ICD["C92"]) in graph
-    assert (ICD["block-C81-C96"], None, ICD["chapter-2"]) in graph
+    assert (ICD_GROUP["block-C81-C96"], None, ICD_GROUP["chapter-2"]) in graph
 
 
 def test_claim_diagnoses_are_conditions_too(tmp_path):
@@ -284,8 +284,9 @@ def test_unknown_icd_codes_are_kept_and_noted(tmp_path):
     result = review(write(tmp_path, bundle(["99213"], conditions=("C92.99X", "c92.00"))))
     assert result.claims[0].determinations[0].status == "no-policy"
     assert [n.split(": ", 1)[1] for n in result.notes] == [
-        "'C92.99X' is not an ICD-10-CM code; kept, but it matches no criterion",
-        "'c92.00' is not an ICD-10-CM code; kept, but it matches no criterion"]
+        "'C92.99X' is not a category or code of the ICD-10-CM release the knowledge base holds; kept, but it "
+        "matches no criterion",
+        "'c92.00' is not an ICD-10-CM code (it does not have the form of one); kept, but it matches no criterion"]
 
 
 def test_partial_birth_date_leaves_the_age_unknown(tmp_path):
