@@ -91,8 +91,9 @@ def compiled_for(root: Path) -> CompiledKnowledge:
              time.perf_counter() - started)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_whole(path, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
-        os.chmod(path, 0o600)
+        if not _only_mine(path.parent):  # others could have put a link there, which writing follows
+            raise NecessityError(f"{path.parent} is writable by others")
+        write_whole(path, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
         _forget_old(path.parent)
         log.info("knowledge base %s cached in %s", version, path)
     except (OSError, NecessityError) as exc:
@@ -181,11 +182,13 @@ def _kept(triple: Triple) -> bool:
 
 def _trusted(path: Path) -> bool:
     """Whether ``path`` and its folder belong to this user and no one else may write them."""
-    for item in (path, path.parent):
-        status = item.stat()
-        if status.st_uid != os.getuid() or status.st_mode & 0o022:
-            return False
-    return True
+    return all(_only_mine(item) for item in (path, path.parent))
+
+
+def _only_mine(item: Path) -> bool:
+    """Whether ``item`` belongs to this user and no one else may write it."""
+    status = item.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _forget_old(folder: Path, keep: int = 3) -> None:

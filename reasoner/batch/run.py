@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -22,6 +23,7 @@ from reasoner.batch.output import Done, open_output
 from reasoner.batch.records import review_item, statuses
 from reasoner.compiled import load_compiled
 from reasoner.errors import NecessityError
+from reasoner.processes import stop_with_parent
 from reasoner.render import REVIEWER_LINE
 
 STATUSES = ("justified", "not-justified", "needs-info", "coding-error", "no-policy")
@@ -51,6 +53,7 @@ class Summary:
     errors: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    resumable: bool = True  # a regular file; not standard output, a character device or a named pipe
 
     def add(self, reviewed: Reviewed) -> None:
         """Count one request done."""
@@ -80,7 +83,7 @@ class Summary:
                 *([f"  the output now holds {len(self.done.requests) + self.requests} requests"]
                   if self.done.requests else []),
                 f"  {REVIEWER_LINE}"]
-        if self.interrupted:
+        if self.interrupted and self.resumable:
             text.append("  rerun the same command with --resume to finish the batch")
         return "\n".join(text) + "\n"
 
@@ -98,7 +101,7 @@ def run_batch(inputs: list[str], out: str, output_format: str = "ndjson", worker
         require_pyspark()
     version = load_compiled().version
     output = open_output(out, form, version, resume)
-    summary = Summary(out, version, engine, output.done)
+    summary = Summary(out, version, engine, output.done, resumable=output.file)
     todo = _not_done(items(listed), output.done, out)
     total = count(listed) if (sys.stderr.isatty() if progress is None else progress) else None
     bar = _progress(None if total is None else total - len(output.done.requests), progress)
@@ -161,9 +164,17 @@ def _reviewed(todo: Iterator[Item], output_format: str, engine: str, workers: in
 
 def _in_processes(todo: Iterator[Item], output_format: str, engine: str, workers: int) -> Iterator[Reviewed]:
     """Reviewed by ``workers`` processes, in input order, a window of requests at a time. A worker that
-    dies (killed, out of memory) stops the batch with an error; what was written stays for --resume."""
+    dies (killed, out of memory) stops the batch with an error; what was written stays for --resume.
+
+    Each worker stops when this process dies, even by SIGKILL (``stop_with_parent``). The kernel signals
+    when the *thread* that started the worker ends, so this thread, which outlives the pool, starts them
+    all: with the "spawn" context the pool starts workers from the thread that submits work (all of them
+    at the first window), and from its management thread only to replace a worker ended by
+    ``max_tasks_per_child``, not set here. ("fork" would copy locks other threads hold; "forkserver"
+    would make the workers the fork server's children, not this process's.)"""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(os.getpid(),)) as pool:
         while window := list(itertools.islice(todo, workers * WINDOW)):
             try:
                 yield from pool.map(_WorkerTask(output_format, engine), window)
@@ -172,8 +183,10 @@ def _in_processes(todo: Iterator[Item], output_format: str, engine: str, workers
                                      "far are kept; rerun the same command with --resume") from exc
 
 
-def _start_worker() -> None:
-    """In a worker process: leave Ctrl-C to the batch (which stops the workers) and load the knowledge once."""
+def _start_worker(parent: int) -> None:
+    """In a worker process: stop when the batch process ``parent`` dies, leave Ctrl-C to the batch (which
+    stops the workers) and load the knowledge once."""
+    stop_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     load_compiled()
 

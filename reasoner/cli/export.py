@@ -10,7 +10,7 @@ import click
 from reasoner.cli.options import claim_option, engine_option
 from reasoner.errors import NecessityError
 from reasoner.export import knowledge_view, proof_view
-from reasoner.files import write_whole
+from reasoner.files import destination, write_whole
 from reasoner.render.graph import FORMATS, render_graph
 
 
@@ -22,7 +22,7 @@ from reasoner.render.graph import FORMATS, render_graph
 @click.option("--code", default=None, metavar="CODE",
               help="Only the lines billed with CODE (with REQUEST), or what bears on CODE (without).")
 @claim_option
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
+@click.option("-o", "--output", "output", required=True, metavar="FILE",  # checked by reasoner/files.py
               help="The file to write ('-' for standard output).")
 @engine_option
 def export(request: str | None, output_format: str, code: str | None, claim_id: str | None, output: str,
@@ -35,6 +35,8 @@ def export(request: str | None, output_format: str, code: str | None, claim_id: 
     """
     if claim_id and not request:
         raise NecessityError("--claim picks a claim of a REQUEST: give the request too")
+    if output != "-":
+        destination(Path(output))  # refused before the work if it is not somewhere a file can be written
     view = proof_view(request, code, claim_id, engine) if request else knowledge_view(code)
     content = render_graph(view, output_format)
     if output == "-":

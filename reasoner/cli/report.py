@@ -8,7 +8,7 @@ import click
 
 from reasoner.cli.options import claim_option, engine_option, exit_if_rejected, request_argument
 from reasoner.errors import NecessityError
-from reasoner.files import write_whole
+from reasoner.files import destination, write_whole
 from reasoner.render.report import render_report
 from reasoner.report import review_report
 
@@ -18,7 +18,7 @@ FORMATS = {".md": "md", ".html": "html", ".htm": "html"}
 @click.command()
 @request_argument
 @claim_option
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
+@click.option("-o", "--output", "output", required=True, metavar="FILE",  # checked by reasoner/files.py
               help="The report to write: FILE.md (Markdown) or FILE.html (one offline page).")
 @engine_option
 def report(request: str, claim_id: str | None, output: str, engine: str) -> None:
@@ -31,6 +31,7 @@ def report(request: str, claim_id: str | None, output: str, engine: str) -> None
     path = Path(output)
     if path.suffix.lower() not in FORMATS:
         raise NecessityError(f"{output}: the report is written as .md or .html")
+    destination(path)  # refused before the review if it is not somewhere a report can be written
     result = review_report(request, claim_id, engine)
     write_whole(path, render_report(result, FORMATS[path.suffix.lower()]).encode("utf-8"))
     exit_if_rejected(result.review)
