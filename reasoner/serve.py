@@ -2,26 +2,27 @@
 ICD-10-CM hierarchy and, optionally, one request's decided graph.
 
 necessity fills an Oxigraph store in a temporary folder and runs Oxigraph's own server on it
-(``oxigraph serve-read-only``, from the PyPI package ``oxigraph``) on a private loopback port: it
-answers SPARQL 1.1 Protocol queries at ``/query``, refuses updates, cuts off a query after
-``--timeout`` seconds, and serves a YASGUI page at ``/`` from its own files. Clients reach it only
-through the gate (``reasoner/gate.py``), which refuses SERVICE, foreign Host headers and updates,
-and turns a cut-off answer into an error. Each part is a named graph; the default graph is their union.
+(``oxigraph serve-read-only``, from the PyPI package ``oxigraph``): a small pool of them, all on the
+same store (read-only, so they can share it), each on its own port of a private loopback address.
+They answer SPARQL 1.1 Protocol queries at ``/query``, refuse updates, and serve a YASGUI page at
+``/`` from their own files. Clients reach them only through the gate (``reasoner/gate.py``), which
+refuses SERVICE, foreign Host headers and updates, gives each server one request at a time, and
+kills (and replaces) a server whose request ran past ``--timeout``, since Oxigraph cannot cancel
+one query. Each part is a named graph; the default graph is their union.
 """
 
 from __future__ import annotations
 
-import ctypes
+import asyncio
+import functools
 import gzip
+import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import sysconfig
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,13 @@ from reasoner.compiled import load_knowledge
 from reasoner.errors import NecessityError
 from reasoner.gate import Gate, start_gate
 from reasoner.pipeline import decided
+from reasoner.processes import stop_with_parent
 from reasoner.vocab import BASE
 
 KNOWLEDGE_GRAPH = BASE + "graph/knowledge"
 HIERARCHY_GRAPH = BASE + "graph/icd10cm"
 REQUEST_GRAPH = BASE + "graph/request"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -105,41 +106,108 @@ def server_command(program: str, location: Path, upstream: tuple[str, int], time
 def serve(request: str | None, claim_id: str | None, host: str, port: int, timeout: int,
           ready: Callable[[Endpoint], None]) -> None:
     """Fill a temporary store, serve it behind the gate, tell ``ready`` once both listen, and serve
-    until interrupted (KeyboardInterrupt) or until the server stops."""
+    until interrupted (KeyboardInterrupt) or until a server cannot be started."""
     program = _oxigraph()
     with tempfile.TemporaryDirectory(prefix="necessity-serve-") as folder:
         location = Path(folder) / "store"
         graphs = fill_store(location, request, claim_id)
-        upstream = _private_address()
-        process = subprocess.Popen(server_command(program, location, upstream, timeout), preexec_fn=_stop_with_parent,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        workers = Workers(program, location, timeout)
         gate: Gate | None = None
         try:
-            if _wait_until_listening(process, *upstream):
-                gate = _open_gate(host, port, upstream, timeout)
-                ready(Endpoint(host=host, port=port, graphs=graphs))
-            code = process.wait()
+            gate = _open_gate(host, port, workers, timeout)
+            ready(Endpoint(host=host, port=port, graphs=graphs))
+            while not gate.stopped.wait(1):
+                pass
         except KeyboardInterrupt:
             return
         finally:
-            _close(gate, process)
-        raise NecessityError(f"the SPARQL server stopped with exit code {code}")
+            if gate is not None:
+                gate.shutdown()
+            workers.stop_all()
+        raise NecessityError(f"the SPARQL endpoint stopped: {gate.failure or 'its gate ended'}")
 
 
-def _open_gate(host: str, port: int, upstream: tuple[str, int], timeout: int) -> Gate:
+class Worker:
+    """One ``oxigraph serve-read-only`` process on the store, on its own private loopback port."""
+
+    def __init__(self, process: subprocess.Popen[bytes], address: tuple[str, int], workers: Workers) -> None:
+        self.process, self._address, self._workers = process, address, workers
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where it listens."""
+        return self._address
+
+    async def stop(self) -> None:
+        """Kill it (SIGKILL: it holds nothing but a read-only store) and wait until it is gone."""
+        _kill(self.process)
+        while self.process.poll() is None:
+            await asyncio.sleep(0.005)
+        self._workers.processes.discard(self.process)
+
+
+class Workers:
+    """Starts Oxigraph's servers on the store at ``location`` for the gate (called in the gate's
+    thread, which lives as long as they are needed), each on a free port of one private loopback
+    address, and keeps their processes so that ``stop_all`` can end any the gate left."""
+
+    def __init__(self, program: str, location: Path, timeout: int) -> None:
+        self.program, self.location, self.timeout = program, location, timeout
+        self.host = _private_address()[0]
+        self.processes: set[subprocess.Popen[bytes]] = set()
+
+    async def __call__(self) -> Worker:
+        """Start a fresh server and return it once it listens; raise NecessityError if it exits first."""
+        address = (self.host, _free_port(self.host))
+        try:
+            process = subprocess.Popen(server_command(self.program, self.location, address, self.timeout),
+                                       preexec_fn=functools.partial(stop_with_parent, os.getpid()),
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            raise NecessityError(f"cannot start the SPARQL server: {exc.strerror}") from exc
+        self.processes.add(process)
+        if not await _listening(process, address):
+            self.processes.discard(process)
+            raise NecessityError(f"the SPARQL server stopped with exit code {process.returncode}")
+        return Worker(process, address, self)
+
+    def stop_all(self) -> None:
+        """Kill every server still running and wait for each."""
+        for process in list(self.processes):
+            _kill(process)
+            process.wait(timeout=30)
+            self.processes.discard(process)
+
+
+def _open_gate(host: str, port: int, workers: Workers, timeout: int) -> Gate:
     try:
-        return start_gate(host, port, upstream, timeout)
+        return start_gate(host, port, workers, timeout)
     except OSError as exc:
         raise NecessityError(f"cannot listen on {host} port {port}: {exc.strerror} (is the port in use?)") from exc
 
 
-def _close(gate: Gate | None, process: subprocess.Popen[bytes]) -> None:
-    if gate is not None:
-        gate.shutdown()
-        gate.server_close()
+def _kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=30)
+        process.kill()
+
+
+async def _listening(process: subprocess.Popen[bytes], address: tuple[str, int]) -> bool:
+    """Wait until the server accepts connections (True), or has exited (False)."""
+    while process.poll() is None:
+        try:
+            _, writer = await asyncio.open_connection(*address)
+        except OSError:
+            await asyncio.sleep(0.005)
+            continue
+        writer.close()
+        return True
+    return False
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def _private_address() -> tuple[str, int]:
@@ -154,24 +222,6 @@ def _private_address() -> tuple[str, int]:
         except OSError:
             continue
     raise NecessityError("no loopback address to run the SPARQL server on")
-
-
-def _wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int) -> bool:
-    """Wait until the server accepts connections (True), or has exited (False)."""
-    while process.poll() is None:
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def _stop_with_parent() -> None:
-    """In the server's process, before it starts (Linux): ask for SIGTERM when necessity dies, even by
-    SIGKILL, so that no server outlives it."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _oxigraph() -> str:

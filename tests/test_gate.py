@@ -60,7 +60,6 @@ def gate(upstream):
     gate = start_gate("127.0.0.1", 0, ("127.0.0.1", upstream.server_address[1]), timeout=5, max_answer=1000)
     yield gate
     gate.shutdown()
-    gate.server_close()
 
 
 def send(gate, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
@@ -132,7 +131,6 @@ def test_a_server_that_does_not_answer_gives_502(upstream):
         status, body = send(gate, "GET", query_path(SELECT))
     finally:
         gate.shutdown()
-        gate.server_close()
     assert status == 502 and b"did not answer" in body
 
 

@@ -19,7 +19,7 @@ from reasoner.serve import serve as serve_store
               help="The interface to listen on. Anything but loopback exposes the data to the network.")
 @click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 2**16 - 1), help="The port.")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
-              help="Seconds after which a query is cut off.")
+              help="Seconds a query may take from its arrival, waiting included; then it is stopped (HTTP 503).")
 def serve(request: str | None, claim_id: str | None, host: str, port: int, timeout: int) -> None:
     """Serve the knowledge base, all of ICD-10-CM and, with REQUEST, the request's facts, inferences
     and decision, as a read-only SPARQL 1.1 endpoint (GET or POST to /query; JSON, XML, CSV or TSV
