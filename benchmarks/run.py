@@ -1,7 +1,8 @@
 """necessity's benchmark: prints, from one run on this machine, the knowledge base load time (built
 and cached), the per-request latency of the fast and reference engines (p50/p95, with all of
 ICD-10-CM loaded), their ratio, peak memory, the cold wall time of ``necessity determine`` on the
-seed request, and how the fast engine's latency grows with the number of recommendations.
+seed request, how the fast engine's latency grows with the number of recommendations, and how a
+review's time and memory grow with the lines of its claim (15, 150 and 999 lines).
 
     python benchmarks/run.py                  # 1,000 generated requests, reference on a sample of 12
     python benchmarks/run.py --generated 200 --reference-sample 4     # quicker
@@ -43,6 +44,7 @@ def main() -> None:
     requests = _requests(options.generated)
     _latencies(requests, options.reference_sample)
     _growth(options.growth_sample)
+    _lines(options.lines)
     print(f"\npeak memory of the whole run (reference reviews and growth included): {_peak_mib():.0f} MiB")
 
 
@@ -55,6 +57,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--generated", type=int, default=1000, help="generated requests for the fast engine")
     parser.add_argument("--reference-sample", type=int, default=12, help="requests the reference engine reviews")
     parser.add_argument("--growth-sample", type=int, default=100, help="generated requests per growth step")
+    parser.add_argument("--lines", default="15,150,999", help="claim sizes (lines) to review, comma-separated")
     return parser.parse_args()
 
 
@@ -222,6 +225,39 @@ def _recommendations(compiled: object) -> int:
     from reasoner.vocab import NEC
 
     return sum(1 for _, p, o in compiled.asserted if p == RDF.type and o == NEC.Recommendation)  # type: ignore
+
+
+# Codes whose rules look at the other lines of the claim (add-ons, devices, NCCI pairs), cycled to fill a claim.
+LINE_CODES = ["36561", "77001", "76937", "85025", "85007", "85027", "85610", "J0690", "P9035", "99152", "99153",
+              "C1788", "C1894", "86900"]
+_ONE_CLAIM = """
+import resource, sys, time
+from reasoner.ingest import read_request
+from reasoner.pipeline import review_claim
+request = read_request(sys.argv[1])
+review_claim(request, request.claims[0])
+times = []
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter(); review_claim(request, request.claims[0]); times.append(time.perf_counter() - start)
+print(sorted(times)[len(times) // 2], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _lines(sizes: str) -> None:
+    """A whole review of one claim of each size (median of 3 runs in a fresh process) and that process's
+    peak memory: the time per line should stay flat as the claim grows."""
+    from bundles import bundle, write
+
+    folder = Path(tempfile.mkdtemp(prefix="necessity-bench-lines-"))
+    print("\nreview of one claim by its lines (fast engine, median of 3, a fresh process per size):")
+    for count in (int(size) for size in sizes.split(",")):
+        lines = [LINE_CODES[i % len(LINE_CODES)] for i in range(count)]
+        path = write(folder, bundle(lines, conditions=("C92.00",), labs={"plt": 45, "wbc": 0.8}), f"{count}.json")
+        run = subprocess.run([sys.executable, "-c", _ONE_CLAIM, str(path), "3"], cwd=ROOT, check=True,
+                             capture_output=True, text=True)
+        seconds, peak = (float(value) for value in run.stdout.split())
+        print(f"  {count:>5} lines: {_ms(seconds):>10} ({_ms(seconds / count)} per line), peak memory {peak:.0f} MiB")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _timed(items: list, work: Callable) -> list[float]:

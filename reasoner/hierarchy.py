@@ -44,7 +44,7 @@ class Hierarchy:
         """The class IRI of a category or code given as ICD-10-CM writes it or without its dot as X12
         claims send it; None for anything else (a dot elsewhere, lower case, a chapter or block, an
         unknown code)."""
-        if "." not in code and len(code) > 3:
+        if "." not in code and code[3:]:
             code = f"{code[:3]}.{code[3:]}"
         return self.classes.get(code)
 

@@ -120,7 +120,7 @@ def _check_codes(where: str, label: str, value: Any, path: list[str]) -> None:
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in children:
         step = [*path, f"[{key}]" if isinstance(key, int) else str(key)]
-        coded = key == "linkId" or key == "code" and len(path) >= 2 and path[-2] == "coding"
+        coded = key == "linkId" or key == "code" and path[-2:-1] == ["coding"]
         if coded and isinstance(child, str) and (bad := _NOT_IN_A_CODE.search(child)):
             field = ".".join(step).replace(".[", "[")
             raise InputError(where, label, field, f"{child!r} holds {bad.group()!r}, a character no code has")

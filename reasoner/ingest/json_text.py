@@ -66,7 +66,7 @@ def _first_repeated(value: Any, path: list[str | int]) -> tuple[list[str | int],
 def _located(data: Any, path: list[str | int]) -> tuple[str, list[str]]:
     """The resource a path is in (``Type/id`` of ``entry[i].resource``, else ``Bundle``) and the field path
     within it."""
-    if len(path) >= 3 and path[0] == "entry" and isinstance(path[1], int) and path[2] == "resource":
+    if path[:1] == ["entry"] and path[2:3] == ["resource"] and isinstance(path[1], int):
         resource = data["entry"][path[1]]["resource"]
         kind = resource.get("resourceType", "-") if isinstance(resource, dict) else "-"
         name = resource.get("id") if isinstance(resource, dict) else None

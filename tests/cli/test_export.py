@@ -202,6 +202,7 @@ def test_unknown_codes_are_errors(run_cli, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_proof_is_the_same_with_either_engine():
     # Everything the proof views read from the decided graph, the fast engine gives as owlrl does.
     quick, slow = proof_view(SEED), proof_view(SEED, engine="reference")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,6 +36,7 @@ def _questionnaire(run_cli, code: str) -> dict[str, Any]:
     return resource
 
 
+@pytest.mark.slow
 def test_each_code_asks_exactly_its_documentation(run_cli):
     for code, link_ids in EXPECTED.items():
         resource = _questionnaire(run_cli, code)
