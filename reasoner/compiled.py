@@ -38,9 +38,9 @@ from reasoner.vocab import bind_prefixes
 Triple = tuple[Node, Node, Node]
 
 # The modules whose code shapes what is cached: a change to any of them makes a new cache file.
-_BUILDERS = ("compiled.py", "engines/fast.py", "engines/reference.py", "hierarchy.py", "ingest/tables.py",
-             "knowledge.py", "resources.py", "vocab.py")
-_LIBRARIES = ("rdflib", "owlrl", "pyoxigraph")
+_BUILDERS = ("compiled.py", "engines/fast.py", "engines/reference.py", "hierarchy.py", "ingest/systems.py",
+             "ingest/tables.py", "ingest/units.py", "knowledge.py", "resources.py", "vocab.py")
+_LIBRARIES = ("rdflib", "owlrl", "pyoxigraph", "ucumvert", "pint")
 
 log = logging.getLogger("necessity")
 

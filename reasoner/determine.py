@@ -80,6 +80,7 @@ class Determination:
     service_date: str
     policy_date: str
     before_service: bool
+    service_date_source: str | None
     citations: tuple[str, ...]
     recommendations: tuple[Considered, ...]
     rules: tuple[Considered, ...]
@@ -128,6 +129,7 @@ def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criter
         sequence=int(row.sequence), code=str(row.code), system=str(row.system),
         display=_text(row.display), claimed_as=_text(row.claimedAs), status=str(row.status),
         service_date=str(row.serviceDate), policy_date=str(row.policyDate), before_service=bool(row.beforeService),
+        service_date_source=_text(row.serviceDateSource),
         citations=tuple(dict.fromkeys(cited)),
         recommendations=tuple(c for c in considered if c.kind == "recommendation"),
         rules=tuple(c for c in considered if c.kind != "recommendation"),

@@ -14,6 +14,11 @@ class InputError(NecessityError):
         self.path, self.resource, self.field, self.problem = path, resource, field, problem
         super().__init__(f"{path}: {resource}: {field}: {problem}")
 
+    @property
+    def detail(self) -> str:
+        """The field and the problem, without the file and the resource: "valueQuantity.code: unit ..."."""
+        return f"{self.field}: {self.problem}"
+
     def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
         """Pickle by the four parts, so that the error crosses to and from worker processes."""
         return (InputError, (self.path, self.resource, self.field, self.problem))

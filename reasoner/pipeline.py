@@ -20,10 +20,11 @@ from reasoner.compiled import CompiledKnowledge, knowledge_graph, load_compiled
 from reasoner.determine import Determination, apply_decision, decide, read_determinations
 from reasoner.engines import fast, reference
 from reasoner.errors import InputError
-from reasoner.facts import claim_facts, unknown_code_notes
+from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
-from reasoner.ingest.model import Claim, RejectedClaim, Request
+from reasoner.ingest.model import CancelledLine, Claim, LedgerEntry, RejectedClaim, Request
 from reasoner.ingest.shapes import check_patient_graph
+from reasoner.notes import reading_notes
 from reasoner.store import as_graph, decision_store, quads
 
 log = logging.getLogger("necessity")
@@ -44,6 +45,8 @@ class ClaimReview:
     created: str | None = None
     reference: str | None = None
     patient_reference: str | None = None
+    service_date_source: str = "created"
+    cancelled: tuple[CancelledLine, ...] = ()
 
     @property
     def other_policy_dates(self) -> list[str]:
@@ -61,6 +64,7 @@ class Review:
     notes: tuple[str, ...]
     engine: str = ENGINES["fast"]
     rejected: tuple[RejectedClaim, ...] = ()
+    ingest: tuple[LedgerEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,12 @@ class Decided:
     determinations: tuple[Determination, ...]
 
 
-def review(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None) -> Review:
+def review(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None,
+           strict: bool = False) -> Review:
     """Review every claim of the request at ``path`` (or only ``claim_id``) with an inference engine
     (``fast`` or ``reference``), with the policies in force on each line's date of service, or on
-    ``as_of``."""
-    return review_request(replace(read_request(path), as_of=as_of), claim_id, engine)
+    ``as_of``; ``strict`` refuses a lab unit that cannot be converted instead of leaving the lab unknown."""
+    return review_request(replace(read_request(path), as_of=as_of, strict=strict), claim_id, engine)
 
 
 def review_request(request: Request, claim_id: str | None = None, engine: str = "fast") -> Review:
@@ -99,9 +104,10 @@ def review_request(request: Request, claim_id: str | None = None, engine: str = 
         request=request.path,
         knowledge_version=compiled.version,
         claims=tuple(reviews),
-        notes=request.notes + unknown_code_notes(request, compiled.tables),
+        notes=request.notes + reading_notes(request, compiled.tables),
         engine=ENGINES[engine],
         rejected=tuple(rejected),
+        ingest=request.ledger,
     )
 
 
@@ -120,7 +126,8 @@ def review_claim(request: Request, claim: Claim, engine: str = "fast") -> ClaimR
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(determinations),
                        created=claim.created.isoformat() if claim.created else None, reference=claim.reference,
-                       patient_reference=claim.patient_reference)
+                       patient_reference=claim.patient_reference, service_date_source=claim.service_date_source,
+                       cancelled=claim.cancelled)
 
 
 def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None) -> Decided:

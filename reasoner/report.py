@@ -7,16 +7,16 @@ documentation answers). Names come from the knowledge base and the ICD-10-CM hie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from rdflib import RDFS, Graph, URIRef
 
 from reasoner import hierarchy
 from reasoner.compiled import load_knowledge
-from reasoner.facts import latest_labs
+from reasoner.facts import age_on
 from reasoner.ingest import read_request
-from reasoner.ingest.model import Claim, LabFact, Request
+from reasoner.ingest.model import Claim, ConditionFact, DrugFact, LabFact, Request
+from reasoner.labs import latest_labs
 from reasoner.pipeline import Review, review
 from reasoner.vocab import LOINC, RXN, SCT
 
@@ -56,32 +56,43 @@ def patient_summary(request: Request, claims: tuple[Claim, ...]) -> PatientSumma
     names = load_knowledge().graph
     patient = request.patient
     service_date = min(c.service_date for c in claims)
-    age = f", {_age(patient.birth_date, service_date)} years old on {service_date.isoformat()}" \
+    age = f", {age_on(patient.birth_date, service_date)} years old on {service_date.isoformat()}" \
         if patient.birth_date else ""
     born = patient.birth_date.isoformat() if patient.birth_date else "birth date not given"
-    diagnoses = {c.code: c.source for c in (*request.conditions, *(d for cl in claims for d in cl.diagnoses))}
+    diagnoses = dict.fromkeys((*request.conditions, *(d.condition for cl in claims for d in cl.diagnoses)))
     return PatientSummary(
         patient=f"{patient.source}: {patient.gender or 'gender not given'}, born {born}{age}",
-        diagnoses=tuple(f"{code} {hierarchy.description(code) or '(not a code of ICD-10-CM)'} ({source})"
-                        for code, source in sorted(diagnoses.items())),
+        diagnoses=tuple(sorted(_diagnosis(c) for c in diagnoses)),
         labs=tuple(_lab(lab, names) for lab in latest_labs(request.labs, service_date)),
-        drugs=tuple(f"{_name(names, RXN[d.rxnorm], d.display)} (RxNorm {d.rxnorm}), route "
-                    f"{_name(names, SCT[d.route], d.route) if d.route else 'not given'}, {d.status} ({d.source})"
-                    for d in request.drugs),
+        drugs=tuple(_drug(d, names) for d in request.drugs),
         services=tuple(f"{_name(names, SCT[s.code], s.display)} (SNOMED CT {s.code}), {s.status} ({s.source})"
+                       if s.code else f"a planned service that cannot be read: {s.unreadable} ({s.source})"
                        for s in request.services),
         answers=tuple(f"{a.link_id}: {a.value} ({a.source})" for a in request.answers),
     )
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+def _diagnosis(condition: ConditionFact) -> str:
+    if condition.code is None or condition.unreadable:
+        return f"{condition.code or '-'}: a diagnosis that cannot be read: {condition.unreadable} ({condition.source})"
+    name = hierarchy.description(condition.code) or "(not a code of ICD-10-CM)"
+    possible = ", presence unknown (no clinical status)" if condition.possible else ""
+    return f"{condition.code} {name}{possible} ({condition.source})"
+
+
+def _drug(drug: DrugFact, names: Graph) -> str:
+    route = _name(names, SCT[drug.route], drug.route) if drug.route else "not given"
+    if drug.rxnorm is None:
+        return f"a drug that cannot be read: {drug.unreadable}, route {route}, {drug.status} ({drug.source})"
+    return f"{_name(names, RXN[drug.rxnorm], drug.display)} (RxNorm {drug.rxnorm}), route {route}, {drug.status} " \
+           f"({drug.source})"
 
 
 def _lab(lab: LabFact, names: Graph) -> str:
-    value = "no value" if lab.value is None else f"{lab.value} {lab.unit or ''}".strip()
+    unit = lab.unit_code or lab.unit_text or ""
+    value = f"not read: {lab.unreadable}" if lab.unreadable or lab.value is None else f"{lab.value} {unit}".strip()
     return f"{_name(names, LOINC[lab.loinc], lab.display)} (LOINC {lab.loinc}): {value} on " \
-           f"{lab.effective.date().isoformat()} ({lab.source})"
+           f"{lab.when or lab.effective_date.isoformat()} ({lab.source})"
 
 
 def _name(names: Graph, term: URIRef, fallback: str | None) -> str:

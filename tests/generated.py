@@ -106,10 +106,29 @@ def _labs(draw: Any, p: dict[str, Any]) -> dict[str, Any]:
     for loinc in draw(st.lists(st.sampled_from(sorted(units.canonical)), max_size=4, unique=True)):
         canonical = Decimal(str(draw(st.sampled_from(p["bounds"])))) + draw(st.sampled_from(
             (Decimal(-1), Decimal("-0.1"), Decimal(0), Decimal("0.1"), Decimal(1))))
-        unit = draw(st.sampled_from(sorted(u for (code, u) in units.factors if code == loinc)))
-        value = canonical / units.factors[(loinc, unit)]
+        unit, factor = draw(st.sampled_from(_units_of(units, loinc)))
+        value = canonical / factor
         labs[loinc] = (float(value), unit, SERVICE_DATE.isoformat())
     return labs
+
+
+def _units_of(units: Any, loinc: str) -> list[tuple[str, Decimal]]:
+    """Every unit the knowledge names (UCUM codes and the US spellings of kg/units/aliases.ttl) that converts
+    to the analyte's canonical unit, with its factor."""
+    if loinc in _UNITS:
+        return _UNITS[loinc]
+    found = []
+    for unit in sorted({unit for unit, _ in units.factors}):
+        try:
+            factor, _, _ = units.normalize(loinc, Decimal(1), unit, unit)
+        except ValueError:  # UnitError or ImplausibleValue: not a unit of this analyte
+            continue
+        found.append((unit, factor))
+    _UNITS[loinc] = found
+    return found
+
+
+_UNITS: dict[str, list[tuple[str, Decimal]]] = {}
 
 
 @st.composite

@@ -248,6 +248,7 @@ def test_the_policy_date_is_in_every_output_when_as_of_is_given(run_cli):
     assert {d["policy_date"] for d in as_of["claims"][0]["determinations"]} == {"2016-06-01"}
     assert {d["policy_date"] for d in today["claims"][0]["determinations"]} == {"2026-11-20"}
     text = run_cli("determine", SEED, "--as-of", "2016-06-01").stdout
-    assert "service 2026-11-20), with the guidelines, rules and codes in force on 2016-06-01" in text
+    assert "service 2026-11-20 from billablePeriod), with the guidelines, rules and codes in force on " \
+        "2016-06-01" in text
     fhir = run_cli("determine", SEED, "--format", "fhir", "--as-of", "2016-06-01").stdout
     assert "Guidelines, rules and codes in force on 2016-06-01." in fhir

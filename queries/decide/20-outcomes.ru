@@ -1,7 +1,8 @@
 # Writes one nec:Outcome per claim line and recommendation or rule in force that bears on it, with its role
 # (supports, opposes, coding rule, indication requirement, check) and state. A recommendation is met when inference
 # derived nec:justifiedBy / nec:opposedBy for the line; not applicable when one of its exceptions
-# (nec:exception) is met or one of its scope criteria is refuted; refuted when another of its
+# (nec:exception) is met or one of its scope criteria is refuted; unknown when an exception is unknown
+# (a diagnosis that cannot be read may be the exception); refuted when another of its
 # criteria is refuted; otherwise unknown. A rule's
 # or check's state is its requirement's.
 # A recommendation's assessments on a line are summed up per line and recommendation first (GROUP BY):
@@ -22,21 +23,23 @@ WHERE {
     ?source a nec:Recommendation ; ?link ?code .
     ?line a ?code , nec:ClaimLine .
     OPTIONAL {
-      SELECT ?line ?source (MAX(?exceptionMet) AS ?excepted) (MAX(?scopeRefuted) AS ?outOfScope)
-             (MAX(?criterionRefuted) AS ?refuted)
+      SELECT ?line ?source (MAX(?exceptionMet) AS ?excepted) (MAX(?exceptionOpen) AS ?perhapsExcepted)
+             (MAX(?scopeRefuted) AS ?outOfScope) (MAX(?criterionRefuted) AS ?refuted)
       WHERE {
         ?assessment a nec:Assessment ; nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state ?s .
         BIND(EXISTS { ?source nec:exception ?criterion } AS ?isException)
         BIND(?isException && ?s = nec:Met AS ?exceptionMet)
+        BIND(?isException && ?s = nec:Unknown AS ?exceptionOpen)
         BIND(?s = nec:Refuted && EXISTS { ?criterion a nec:ScopeCriterion } AS ?scopeRefuted)
         BIND(?s = nec:Refuted && !?isException AS ?criterionRefuted)
       }
       GROUP BY ?line ?source
     }
     BIND(IF(COALESCE(?excepted, false), nec:NotApplicable,
+         IF(COALESCE(?perhapsExcepted, false), nec:Unknown,
          IF(EXISTS { ?line ?derived ?source }, nec:Met,
          IF(COALESCE(?outOfScope, false), nec:NotApplicable,
-         IF(COALESCE(?refuted, false), nec:Refuted, nec:Unknown))))
+         IF(COALESCE(?refuted, false), nec:Refuted, nec:Unknown)))))
          AS ?state)
   } UNION {
     VALUES (?kind ?role) { (nec:CodingRule nec:Governs) (nec:IndicationRequirement nec:Requires) (nec:Check nec:Checks) }

@@ -1,9 +1,14 @@
-# Writes each line's warnings, in three operations. First: every refuted coding rule or check gives
+# Writes each line's warnings, in six operations. First: every refuted coding rule or check gives
 # its own kind and message (documentation rules on a prior authorization are requirements to report
 # instead). Second: every deciding recommendation or rule whose evidence is unconfirmed gives
 # 'unconfirmed-source'. Third: every conflict between recommendations on the line (25-conflicts.ru)
 # gives 'guideline-conflict': its message, then the precedence rule that resolved it and which
 # recommendation prevails, or that none did; its source is the rule (or the recorded conflict).
+# Fourth and fifth: 'code-system', a billed code read in another system than the one it came under,
+# or a diagnosis read so (WHO ICD-10 as ICD-10-CM): a diagnosis of the claim on each of its lines, another
+# on every line a diagnosis criterion is met or refuted on (nec:readingWarning, written by ingest). Sixth: 'diagnosis-pointer', a line justified
+# through a diagnosis criterion that none of the diagnoses it points to (Claim.item.diagnosisSequence)
+# meets while another diagnosis of the claim does.
 PREFIX nec:  <https://necessity.example/ns#>
 PREFIX owl:  <http://www.w3.org/2002/07/owl#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -54,4 +59,59 @@ WHERE {
   BIND(CONCAT(?message, ?resolution) AS ?text)
   BIND(COALESCE(?rule, ?recorded, ?occurrence) AS ?source)
   BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("guideline-conflict ", STR(?occurrence))))) AS ?warning)
+} ;
+
+INSERT {
+  ?line nec:warning ?warning .
+  ?warning a nec:Warning ; nec:warningKind "code-system" ; nec:message ?message ; nec:of nec:CodeSystemTable .
+}
+WHERE {
+  ?line a nec:ClaimLine ; nec:readingWarning ?message .
+  BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("code-system ", ?message)))) AS ?warning)
+} ;
+
+INSERT {
+  ?line nec:warning ?warning .
+  ?warning a nec:Warning ; nec:warningKind "code-system" ; nec:message ?message ; nec:of nec:CodeSystemTable .
+}
+WHERE {
+  { SELECT DISTINCT ?line ?message WHERE {
+      {
+        ?line a nec:ClaimLine ; nec:onClaim ?claim .
+        ?claim nec:hasDiagnosis ?condition .
+        ?condition nec:readingWarning ?message .
+      } UNION {
+        ?assessment a nec:Assessment ; nec:line ?line ; nec:criterion ?criterion ; nec:assessedSubject ?patient ;
+            nec:state ?state .
+        FILTER(?state IN (nec:Met, nec:Refuted))
+        ?criterion owl:equivalentClass ?class .
+        ?class (owl:unionOf/rdf:rest*/rdf:first)? ?member .
+        ?member owl:onProperty nec:hasCondition .
+        ?patient nec:hasCondition ?condition .
+        ?condition nec:readingWarning ?message .
+      }
+  } }
+  BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("code-system ", ?message)))) AS ?warning)
+} ;
+
+INSERT {
+  ?line nec:warning ?warning .
+  ?warning a nec:Warning ; nec:warningKind "diagnosis-pointer" ; nec:message ?message ; nec:of ?criterion .
+}
+WHERE {
+  { SELECT ?line ?criterion ?sequence ?label (MIN(?otherLabel) AS ?other) WHERE {
+      ?line a nec:ClaimLine ; nec:onClaim ?claim ; nec:sequence ?sequence .
+      FILTER EXISTS { ?line nec:pointsToDiagnosis ?any }
+      ?outcome nec:line ?line ; nec:role nec:Supports ; nec:state nec:Met ; nec:of ?source .
+      ?assessment nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state nec:Met .
+      ?criterion owl:equivalentClass ?class ; rdfs:label ?label .
+      ?class (owl:unionOf/rdf:rest*/rdf:first)? ?member .
+      ?member owl:onProperty nec:hasCondition ; owl:someValuesFrom ?filler .
+      FILTER NOT EXISTS { ?line nec:pointsToDiagnosis ?pointed . ?pointed a ?filler . }
+      ?claim nec:hasDiagnosis ?diagnosis .
+      ?diagnosis a ?filler ; rdfs:label ?otherLabel .
+  } GROUP BY ?line ?criterion ?sequence ?label }
+  BIND(CONCAT("Line ", STR(?sequence), " points (Claim.item.diagnosisSequence) to diagnoses that do not meet \"", ?label,
+              "\", but another diagnosis of the claim does: ", ?other, ". Point the line to it.") AS ?message)
+  BIND(IRI(CONCAT(STR(?line), "/warning/", MD5(CONCAT("diagnosis-pointer ", STR(?criterion))))) AS ?warning)
 }

@@ -13,6 +13,7 @@ from reasoner.cli.options import (
     exit_if_rejected,
     format_option,
     request_argument,
+    strict_option,
 )
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
@@ -26,7 +27,9 @@ from reasoner.render.text import render_text
 @format_option
 @engine_option
 @as_of_option
-def determine(request: str, claim_id: str | None, output_format: str, engine: str, as_of: date | None) -> None:
+@strict_option
+def determine(request: str, claim_id: str | None, output_format: str, engine: str, as_of: date | None,
+              strict: bool) -> None:
     """Decide whether each claim line of REQUEST is medically necessary, and show why.
 
     REQUEST is a FHIR R4 Bundle (.json) or the same facts in Turtle (.ttl). --format fhir writes a
@@ -34,7 +37,7 @@ def determine(request: str, claim_id: str | None, output_format: str, engine: st
 
     Example: necessity determine examples/seed-aml-port.json --format json
     """
-    result = review(request, claim_id, engine, as_of)
+    result = review(request, claim_id, engine, as_of, strict)
     renderers = {"json": render_json, "fhir": render_fhir, "text": render_text}
     click.echo(renderers[output_format](result), nl=False)
     exit_if_rejected(result)

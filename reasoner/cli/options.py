@@ -20,6 +20,10 @@ as_of_option = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y
                             help="Apply the guidelines, rules and codes in force on DATE (YYYY-MM-DD) instead of "
                                  "each line's date of service.")
 
+strict_option = click.option("--strict", is_flag=True, default=False,
+                             help="Refuse a request with a lab unit that cannot be converted (exit 2) instead of "
+                                  "leaving that lab unknown.")
+
 
 def exit_if_rejected(review: Any) -> None:
     """After the output is written: name each claim that could not be reviewed, and exit with code 1."""

@@ -6,14 +6,16 @@ from pathlib import Path
 
 from reasoner.errors import InputError
 from reasoner.ingest.model import Request
+from reasoner.ingest.tables import Tables
 
 # A review request is one patient's claims and the facts they rest on; a file larger than this is not
 # one (a whole health record, or junk), and reading it would take the memory of many requests.
 MAX_REQUEST_BYTES = 32 << 20
 
 
-def read_request(path: str | Path) -> Request:
-    """Read a request file: ``.json`` as a FHIR R4 Bundle, ``.ttl`` as Turtle in necessity's vocabulary."""
+def read_request(path: str | Path, tables: Tables | None = None) -> Request:
+    """Read a request file: ``.json`` as a FHIR R4 Bundle, ``.ttl`` as Turtle in necessity's vocabulary, with
+    the knowledge's reference tables (the installed knowledge's by default)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "-", "-", "no such file")
@@ -21,20 +23,24 @@ def read_request(path: str | Path) -> Request:
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         raise InputError(str(path), "-", "-", "not a request: expected a FHIR Bundle (.json) or Turtle (.ttl)")
-    return parse_request(path.read_bytes(), str(path), kind, base=path.absolute().as_uri())
+    return parse_request(path.read_bytes(), str(path), kind, base=path.absolute().as_uri(), tables=tables)
 
 
-def parse_request(data: bytes, where: str, kind: str, base: str | None = None) -> Request:
+def parse_request(data: bytes, where: str, kind: str, base: str | None = None, tables: Tables | None = None) -> Request:
     """Read a request from ``data``: ``kind`` ``json`` is a FHIR R4 Bundle, ``turtle`` Turtle in necessity's
     vocabulary (relative IRIs resolved against ``base``). Errors name ``where``."""
     check_size(len(data), where)
+    if tables is None:
+        from reasoner.compiled import load_compiled
+
+        tables = load_compiled().tables
     if kind == "turtle":
         from reasoner.ingest.turtle import read_turtle
 
-        return read_turtle(data, where, base)
+        return read_turtle(data, where, tables.systems, base)
     from reasoner.ingest.fhir import read_bundle
 
-    return read_bundle(data, where)
+    return read_bundle(data, where, tables)
 
 
 def check_size(size: int, where: str) -> None:

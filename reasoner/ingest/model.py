@@ -37,57 +37,75 @@ class Patient:
 
 @dataclass(frozen=True)
 class ConditionFact:
-    """A present diagnosis (ICD-10-CM code as written, with or without the dot)."""
+    """A diagnosis: its ICD-10-CM code as written (with or without the dot), or None when it cannot be read
+    (``unreadable`` says why: then diagnosis criteria stay unknown, never refuted). ``possible``: the code is
+    read but not whether it is present (no clinical status, not pointed to by the claim). ``warning``: how
+    the code was read when not as ICD-10-CM (a WHO ICD-10 code)."""
 
-    code: str
+    code: str | None
     source: str
+    possible: bool = False
+    unreadable: str | None = None
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
 class LabFact:
-    """A laboratory result as reported (value and UCUM unit before conversion)."""
+    """A laboratory result as reported (value and unit before conversion), with its instant (for ordering)
+    and its date in the sender's own offset (for comparing with the date of service)."""
 
     loinc: str
     value: Decimal | None
-    unit: str | None
+    unit_code: str | None
+    unit_text: str | None
     effective: datetime
+    effective_date: date
     display: str | None
     source: str
+    when: str = ""  # the effective time as the sender wrote it
+    unreadable: str | None = None
+    unit_system: str | None = None  # the system of unit_code (UCUM's, or None: read as UCUM)
 
 
 @dataclass(frozen=True)
 class DrugFact:
-    """A current or planned drug order or statement (RxNorm ingredient, SNOMED CT route)."""
+    """A current or planned drug order or statement (RxNorm ingredient, SNOMED CT route); ``rxnorm`` None
+    when the drug cannot be read (``unreadable`` says why: criteria on drug classes stay unknown)."""
 
-    rxnorm: str
+    rxnorm: str | None
     display: str | None
     route: str | None
     status: str
     source: str
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
 class ServiceFact:
-    """A planned service (SNOMED CT)."""
+    """A planned service (SNOMED CT); ``code`` None when it cannot be read (``unreadable`` says why)."""
 
-    code: str
+    code: str | None
     display: str | None
     status: str
     source: str
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
 class AnswerFact:
-    """A documentation answer keyed by QuestionnaireResponse linkId."""
+    """A documentation answer keyed by QuestionnaireResponse linkId: a bool, int, str or Decimal, or a coding
+    as (system, code), read as the question's type when facts are made."""
 
     link_id: str
-    value: bool | int | str
+    value: bool | int | str | Decimal | tuple[str, str]
     source: str
 
 
 @dataclass(frozen=True)
 class ClaimLine:
-    """One claim item: the billed code and what the submitter calls it."""
+    """One claim item: the billed code and what the submitter calls it. ``namespace``: the billing system
+    the code is read in (None when it is not a billing code system), ``system_warning``: how it was read
+    when not under its own system. ``pointers``: the diagnosis sequences the item points to."""
 
     sequence: int
     system: str
@@ -97,6 +115,29 @@ class ClaimLine:
     place_of_service: str | None
     service_date: date
     source: str
+    namespace: str | None = None
+    system_warning: str | None = None
+    pointers: tuple[int, ...] = ()
+    service_date_source: str = "created"
+
+
+@dataclass(frozen=True)
+class CancelledLine:
+    """A claim item that is not decided, and why: withdrawn by the submitter (PAS infoCancelled or
+    itemCancelled), or carrying a modifier extension necessity does not understand. Listed, not decided."""
+
+    sequence: int
+    code: str
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClaimDiagnosis:
+    """A diagnosis of the claim, by its sequence (what items point to)."""
+
+    sequence: int | None
+    condition: ConditionFact
 
 
 @dataclass(frozen=True)
@@ -107,13 +148,15 @@ class Claim:
     use: str
     type: str | None
     service_date: date
-    diagnoses: tuple[ConditionFact, ...]
+    diagnoses: tuple[ClaimDiagnosis, ...]
     lines: tuple[ClaimLine, ...]
     source: str
     notes: tuple[str, ...] = ()
     created: date | None = None
     reference: str | None = None
     patient_reference: str | None = None
+    service_date_source: str = "created"
+    cancelled: tuple[CancelledLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +165,18 @@ class RejectedClaim:
 
     source: str
     error: Exception
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What became of one entry of the Bundle: ``use`` is "used" (read into the facts), "ignored" (a type
+    or role necessity does not read) or "left out" (a resource necessity reads but could not: what rests
+    on it is unknown), with the reason."""
+
+    entry: int
+    resource: str
+    use: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -138,4 +193,6 @@ class Request:
     claims: tuple[Claim, ...] = ()
     notes: tuple[str, ...] = field(default=())
     rejected: tuple[RejectedClaim, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
     as_of: date | None = None  # the date whose policies apply (--as-of); None: each line's date of service
+    strict: bool = False  # a lab unit that cannot be converted refuses the request instead of leaving the lab unknown

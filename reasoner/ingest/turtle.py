@@ -20,17 +20,19 @@ from rdflib.namespace import Namespace
 from reasoner.errors import InputError
 from reasoner.ingest import model
 from reasoner.ingest.shapes import check_patient_graph
+from reasoner.ingest.systems import CodeSystems
 from reasoner.vocab import DOC, ICD, LOINC, NEC, RXN, SCT
 
 USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
 TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
 
 
-def read_turtle(data: bytes, where: str, base: str | None = None) -> model.Request:
-    """Read a Turtle request (``data``, relative IRIs resolved against ``base``); raise InputError naming
-    ``where`` (the file), the node and the property at fault."""
+def read_turtle(data: bytes, where: str, systems: CodeSystems, base: str | None = None) -> model.Request:
+    """Read a Turtle request (``data``, relative IRIs resolved against ``base``), its billed codes in the code
+    systems of the knowledge (``systems``); raise InputError naming ``where`` (the file), the node and the
+    property at fault."""
     graph = skolemized(_parse(data, where, base))
-    reader = _Reader(graph, where)
+    reader = _Reader(graph, where, systems)
     for claim in sorted(set(graph.objects(None, NEC.onClaim)), key=str):  # before the shapes, which cost more
         model.check_line_count(len(set(graph.subjects(NEC.onClaim, claim))), where, reader.name(claim), "nec:onClaim")
     check_patient_graph(graph, where)
@@ -103,8 +105,8 @@ _NOT_IN_IRI = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')
 class _Reader:
     """Reads nodes of a validated request graph into model records."""
 
-    def __init__(self, graph: Graph, where: str) -> None:
-        self.graph, self.where = graph, where
+    def __init__(self, graph: Graph, where: str, systems: CodeSystems) -> None:
+        self.graph, self.where, self.systems = graph, where, systems
 
     def name(self, node: Any) -> str:
         return self.graph.namespace_manager.normalizeUri(node) if isinstance(node, URIRef) else f"_:{node}"
@@ -137,8 +139,10 @@ class _Reader:
         except InvalidOperation as exc:
             raise InputError(self.where, self.name(node), "nec:value", f"{value!r} is not a number") from exc
         day = _python(self.graph.value(node, NEC.effectiveDate))
-        return model.LabFact(loinc=self.code(node, LOINC), value=number, unit=_text(self.graph.value(node, NEC.unit)),
-                             effective=datetime(day.year, day.month, day.day), display=None, source=self.name(node))
+        return model.LabFact(loinc=self.code(node, LOINC), value=number,
+                             unit_code=_text(self.graph.value(node, NEC.unit)), unit_text=None,
+                             effective=datetime(day.year, day.month, day.day), effective_date=day, display=None,
+                             source=self.name(node), when=day.isoformat())
 
     def drug(self, node: Any) -> model.DrugFact:
         route = self.graph.value(node, NEC.route)
@@ -164,18 +168,23 @@ class _Reader:
             raise InputError(self.where, self.name(node), "nec:onClaim", "no claim line is on this claim")
         return model.Claim(id=str(g.value(node, NEC.claimId)), use=USES[g.value(node, NEC.claimUse)],
                            type=TYPES.get(g.value(node, NEC.claimType)), service_date=service_date,
-                           diagnoses=tuple(self.condition(d) for d in self.objects(node, NEC.hasDiagnosis)),
-                           lines=lines, source=self.name(node))
+                           diagnoses=tuple(model.ClaimDiagnosis(sequence=None, condition=self.condition(d))
+                                           for d in self.objects(node, NEC.hasDiagnosis)),
+                           lines=lines, source=self.name(node), service_date_source="nec:serviceDate")
 
     def line(self, node: Any, claim_date: Any) -> model.ClaimLine:
         g = self.graph
         quantity = g.value(node, NEC.quantity)
+        code, system = self.notation(node), str(g.value(node, NEC.codeSystem))
+        reading = self.systems.billed(system, code)
+        own = _python(g.value(node, NEC.serviceDate))
         return model.ClaimLine(
-            sequence=int(g.value(node, NEC.sequence)), system=str(g.value(node, NEC.codeSystem)),
-            code=self.notation(node), claimed_as=_text(g.value(node, NEC.claimedAs)),
+            sequence=int(g.value(node, NEC.sequence)), system=reading.system or system, code=code,
+            claimed_as=_text(g.value(node, NEC.claimedAs)),
             quantity=Decimal(str(quantity)) if quantity is not None else Decimal(1),
-            place_of_service=_text(g.value(node, NEC.placeOfService)),
-            service_date=_python(g.value(node, NEC.serviceDate)) or claim_date, source=self.name(node))
+            place_of_service=_text(g.value(node, NEC.placeOfService)), service_date=own or claim_date,
+            source=self.name(node), namespace=reading.namespace, system_warning=reading.warning,
+            service_date_source="nec:serviceDate of the line" if own else "nec:serviceDate")
 
 
 def _text(value: Any) -> str | None:

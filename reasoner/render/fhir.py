@@ -71,6 +71,7 @@ def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:
     """One Claim's ClaimResponse: outcome complete, one item per line, the reasons as process notes."""
     notes: list[str] = []
     items = [_item(line, notes, claim.use) for line in claim.determinations]
+    notes += [f"Line {c.sequence}, {c.code}: not decided: {c.reason}." for c in claim.cancelled]
     as_of = claim.other_policy_dates
     policies = f" Guidelines, rules and codes in force on {', '.join(as_of)}." if as_of else ""
     notes.append(f"Knowledge base version {review.knowledge_version} (necessity).{policies} {REVIEWER_NOTICE}")

@@ -22,11 +22,15 @@ def render_json(review: Review) -> str:
         "engine": review.engine,
         "claims": [
             {"claim": c.claim_id, "use": c.use, "type": c.claim_type, "service_date": c.service_date,
-             "determinations": [_determination(d) for d in c.determinations]}
+             "service_date_source": c.service_date_source,
+             "determinations": [_determination(d) for d in c.determinations],
+             "cancelled": [{"sequence": x.sequence, "code": x.code, "reason": x.reason, "source": x.source}
+                           for x in c.cancelled]}
             for c in review.claims
         ],
         "rejected_claims": [{"claim": r.source, "error": str(r.error)} for r in review.rejected],
         "notes": list(review.notes),
+        "ingest": [{"entry": e.entry, "resource": e.resource, "use": e.use, "reason": e.reason} for e in review.ingest],
         "notice": REVIEWER_NOTICE,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -41,6 +45,7 @@ def _determination(d: Determination) -> dict[str, Any]:
         "claimed_as": d.claimed_as,
         "status": d.status,
         "service_date": d.service_date,
+        "service_date_source": d.service_date_source,
         "policy_date": d.policy_date,
         "before_service": d.before_service,
         "citations": list(d.citations),

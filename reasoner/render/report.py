@@ -65,7 +65,11 @@ def _warnings(d: Determination) -> list[str]:
 
 def _heading(claim: ClaimReview) -> str:
     return f"Claim {claim.claim_id}: {claim.use}, {claim.claim_type or 'type not stated'}, " \
-           f"service date {claim.service_date}"
+           f"service date {claim.service_date} (from {claim.service_date_source})"
+
+
+def _not_decided(claim: ClaimReview) -> list[str]:
+    return [f"line {c.sequence} {c.code}: not decided: {c.reason}" for c in claim.cancelled]
 
 
 def _markdown(report: ReviewReport) -> str:
@@ -85,6 +89,7 @@ def _markdown(report: ReviewReport) -> str:
         out += [f"| {r.sequence} | {r.code} | {_cell(r.description)} | {_cell(r.claimed_as)} | **{r.status}** | "
                 f"{_cell(r.deciding)} | {', '.join(f'[{n}]' for n in r.references)} |"
                 for r in _rows(claim, references)]
+        out += ["", *(f"- {item}" for item in _not_decided(claim))] if claim.cancelled else []
         checklist = [item for d in claim.determinations for item in _checklist(d, claim)]
         warnings = [item for d in claim.determinations for item in _warnings(d)]
         out += ["", "### Documentation", "", *(f"- [ ] {item}" for item in checklist or ("nothing missing",))]
@@ -127,6 +132,8 @@ def _html(report: ReviewReport) -> str:
                  f"<td>{_source_links(r.references)}</td></tr>"
                  for r in _rows(claim, references)]
         body.append("</table>")
+        if claim.cancelled:
+            body.append(_list(tuple(_not_decided(claim))))
         checklist = [item for d in claim.determinations for item in _checklist(d, claim)]
         warnings = [item for d in claim.determinations for item in _warnings(d)]
         body.append("<h3>Documentation</h3><ul class=\"checklist\">" + "".join(

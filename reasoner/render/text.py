@@ -1,4 +1,5 @@
-"""The text output of ``necessity determine``: one row per claim line; each line in detail (the
+"""The text output of ``necessity determine``: one row per claim line (and the lines not decided: withdrawn by
+the submitter); each line in detail (the
 deciding recommendations and rules, the criteria that decide them with their facts, the
 citations); then the documentation still missing or to report, the warnings, and the line that a
 licensed reviewer decides.
@@ -32,7 +33,8 @@ def render_text(review: Review) -> str:
 
 
 def _claim(claim: ClaimReview) -> str:
-    head = f"Claim {claim.claim_id} ({claim.use}, {claim.claim_type or 'type not given'}, service {claim.service_date})"
+    head = f"Claim {claim.claim_id} ({claim.use}, {claim.claim_type or 'type not given'}, " \
+        f"service {claim.service_date} from {claim.service_date_source})"
     as_of = claim.other_policy_dates
     if as_of:
         head += f", with the guidelines, rules and codes in force on {', '.join(as_of)}"
@@ -48,7 +50,12 @@ def _claim(claim: ClaimReview) -> str:
         details += [_wrap(line, indent=13) for line in _deciding(d)]
     if any(_unconfirmed(d) for d in claim.determinations):
         table.append("     ! rests on a source not confirmed in its published text (see the warnings)")
-    return "\n".join([head, "", *table, *details, *_missing(claim), *_warnings(claim)])
+    return "\n".join([head, "", *table, *_cancelled(claim), *details, *_missing(claim), *_warnings(claim)])
+
+
+def _cancelled(claim: ClaimReview) -> list[str]:
+    """The lines not decided, and why."""
+    return [_wrap(f"{c.sequence:>3}  {c.code:<6} not decided: {c.reason} ({c.source})") for c in claim.cancelled]
 
 
 def _cut(text: str, width: int) -> str:

@@ -84,13 +84,24 @@ def test_claim_option_picks_one_claim(run_cli, tmp_path):
 @pytest.mark.parametrize("content, words", [
     ("{not json", "request.json: -: line 1 column 2: not JSON"),
     (json.dumps({"resourceType": "Bundle", "type": "collection", "entry": []}), "request.json: Bundle: entry: "),
-    (json.dumps(bundle(["36561"], labs={"plt": (45, "mmol/L", "2026-11-20")})),
-     "valueQuantity.code: unit 'mmol/L' cannot be converted"),
 ])
 def test_bad_input_exit_2_one_message_nothing_on_stdout(run_cli, tmp_path, content, words):
     path = tmp_path / "request.json"
     path.write_text(content)
     result = run_cli("determine", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert words in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_unit_that_does_not_convert_leaves_the_lab_unknown_and_strict_refuses_it(run_cli, tmp_path):
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(bundle(["36561"], labs={"plt": (45, "mmol/L", "2026-11-20")})))
+    lenient = run_cli("determine", str(path), "--format", "json")
+    assert lenient.exit_code == 0, lenient.stderr
+    assert any("'mmol/L' cannot be converted" in n for n in json.loads(lenient.stdout)["notes"])
+    result = run_cli("determine", str(path), "--format", "json", "--strict")
+    words = "Observation/observation-1: valueQuantity.code: unit 'mmol/L' cannot be converted to 10*3/uL"
     assert result.exit_code == 2
     assert result.stdout == ""
     assert words in result.stderr and result.stderr.count("\n") == 1

@@ -5,6 +5,7 @@ These tests stop before inference: they check the request model and the facts gr
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from reasoner.compiled import load_knowledge
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
+from reasoner.ingest.model import LedgerEntry
 from reasoner.ingest.tables import reference_tables
 from reasoner.vocab import CPT, ICD, ICD_GROUP, NEC, REQ
 from reasoner.vocab import HCPCS as HCPCS_NS
@@ -55,15 +57,15 @@ def test_claim_diagnoses_are_conditions_too(tmp_path):
         {"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
                                                                  "code": "C92.00"}]}}]
     request = read(tmp_path, data)
-    assert [d.code for d in request.claims[0].diagnoses] == ["C92.00"]
-    assert "diagnosis[0]" in request.claims[0].diagnoses[0].source
+    assert [(d.sequence, d.condition.code) for d in request.claims[0].diagnoses] == [(1, "C92.00")]
+    assert "diagnosis[0]" in request.claims[0].diagnoses[0].condition.source
 
 
 def test_observation_value_unit_and_date(tmp_path):
     request = read(tmp_path, bundle(["36561"], labs={"plt": (45, "10*9/L", "2026-11-18")}))
     lab = request.labs[0]
-    assert (lab.loinc, lab.value, lab.unit, lab.effective) == ("777-3", Decimal("45"), "10*9/L",
-                                                               datetime(2026, 11, 18))
+    assert (lab.loinc, lab.value, lab.unit_code, lab.unit_text, lab.effective, lab.effective_date) == (
+        "777-3", Decimal("45"), "10*9/L", "10*9/L", datetime(2026, 11, 18), date(2026, 11, 18))
 
 
 @pytest.mark.parametrize("value, unit, expected", [
@@ -151,7 +153,11 @@ def test_resource_types_not_read_are_noted(tmp_path):
     data = bundle(["36561"])
     data["entry"].append({"resource": {"resourceType": "Encounter", "id": "e1", "status": "finished",
                                        "class": {"code": "AMB"}}})
-    assert read(tmp_path, data).notes == ("ignored 1 Encounter resource(s): not read by necessity",)
+    request = read(tmp_path, data)
+    assert request.ledger[-1] == LedgerEntry(entry=len(data["entry"]) - 1, resource="Encounter/e1", use="ignored",
+                                             reason="not a resource type necessity reads")
+    assert request.notes[0].startswith(f"read {len(data['entry']) - 1} of {len(data['entry'])} entries; ignored 1 "
+                                       "(1 Encounter)")
 
 
 def test_several_claims_are_all_read(tmp_path):
@@ -226,18 +232,25 @@ def test_claim_referencing_a_missing_patient(tmp_path):
     assert (error.resource, error.field) == ("Claim/c1", "patient.reference")
 
 
-def test_unit_that_cannot_be_converted(tmp_path):
-    error = error_of(tmp_path, bundle(["36561"], labs={"plt": (45, "mmol/L", "2026-11-20")}))
-    assert error.resource.startswith("Observation/")
-    assert error.field == "valueQuantity.code"
-    assert "'mmol/L' cannot be converted to 10*3/uL" in error.problem
+def test_unit_that_cannot_be_converted_leaves_the_lab_unknown_and_strict_refuses_it(tmp_path):
+    data = bundle(["36561"], labs={"plt": (45, "mmol/L", "2026-11-20")})
+    request = read(tmp_path, data)
+    assert not facts(tmp_path, data).value(REQ.patient, NEC.hasLabResult)
+    entry = next(e for e in request.ledger if e.resource.startswith("Observation/"))
+    assert entry.use == "left out" and "'mmol/L' cannot be converted to 10*3/uL" in entry.reason
+    strict = dataclasses.replace(request, strict=True)
+    with pytest.raises(InputError) as error:
+        claim_facts(strict, strict.claims[0], reference_tables(load_knowledge().graph))
+    assert error.value.resource.startswith("Observation/") and error.value.field == "valueQuantity.code"
+    assert "'mmol/L' cannot be converted to 10*3/uL" in error.value.problem
 
 
-def test_observation_without_a_value(tmp_path):
-    data = bundle(["36561"], labs={"plt": 45})
+def test_observation_without_a_value_leaves_the_lab_unknown_rather_than_an_older_one(tmp_path):
+    data = bundle(["36561"], labs={"plt": 45, "777-3": (15, "10*3/uL", "2026-11-01")})
     del data["entry"][1]["resource"]["valueQuantity"]
-    error = error_of(tmp_path, data)
-    assert (error.field, error.problem) == ("valueQuantity.value", "no value for LOINC 777-3")
+    request = read(tmp_path, data)
+    assert request.ledger[1].use == "left out" and "no valueQuantity.value" in request.ledger[1].reason
+    assert not facts(tmp_path, data).value(REQ.patient, NEC.hasLabResult)
 
 
 def test_birth_date_after_the_date_of_service(tmp_path):
@@ -245,11 +258,12 @@ def test_birth_date_after_the_date_of_service(tmp_path):
     assert (error.resource, error.field) == ("Patient/p1", "birthDate")
 
 
-def test_answer_of_the_wrong_type(tmp_path):
-    error = error_of(tmp_path, bundle(["36561"], docs={"us-guidance.vessel-patency": 1}))
-    assert (error.resource, error.field) == ("QuestionnaireResponse/questionnaireresponse-1 item "
-                                             "us-guidance.vessel-patency", "answer")
-    assert error.problem == "us-guidance.vessel-patency takes a boolean answer, not an integer (1)"
+def test_an_answer_of_the_wrong_type_is_not_used_and_noted(tmp_path):
+    from reasoner.pipeline import review
+
+    result = review(write(tmp_path, bundle(["36561"], docs={"us-guidance.vessel-patency": 1})))
+    assert "QuestionnaireResponse/questionnaireresponse-1 item us-guidance.vessel-patency: 1 is not a boolean " \
+        "answer to us-guidance.vessel-patency; the answer is not used" in result.notes
 
 
 def test_unknown_file_kind(tmp_path):
@@ -283,10 +297,9 @@ def test_unknown_icd_codes_are_kept_and_noted(tmp_path):
 
     result = review(write(tmp_path, bundle(["99213"], conditions=("C92.99X", "c92.00"))))
     assert result.claims[0].determinations[0].status == "no-policy"
-    assert [n.split(": ", 1)[1] for n in result.notes] == [
-        "'C92.99X' is not a category or code of the ICD-10-CM release the knowledge base holds; kept, but it "
-        "matches no criterion",
-        "'c92.00' is not an ICD-10-CM code (it does not have the form of one); kept, but it matches no criterion"]
+    assert [n.split(": ", 1)[1] for n in result.notes[1:]] == [
+        "'C92.99X' is not a category or code of ICD-10-CM; diagnosis criteria stay unknown, never refuted",
+        "'c92.00' is not a category or code of ICD-10-CM; diagnosis criteria stay unknown, never refuted"]
 
 
 def test_partial_birth_date_leaves_the_age_unknown(tmp_path):
@@ -315,9 +328,10 @@ def test_labs_with_a_partial_date_or_a_comparator_are_not_used_and_noted(tmp_pat
     data = bundle(["36561"], labs={"plt": (15, "10*3/uL", "2026-11"), "777-3": 45})
     data["entry"][2]["resource"]["valueQuantity"]["comparator"] = "<"
     request = read(tmp_path, data)
-    assert request.labs == ()
-    assert any("has no full effective date" in n for n in request.notes)
-    assert any("comparator '<'" in n for n in request.notes)
+    assert [lab.unreadable for lab in request.labs] == ["valueQuantity has comparator '<': the value is a bound, "
+                                                        "not a result"]
+    reasons = [e.reason for e in request.ledger if e.use == "left out"]
+    assert any("no full effective date" in r for r in reasons) and any("comparator '<'" in r for r in reasons)
 
 
 def test_medication_reference_is_noted_not_dropped_silently(tmp_path):
@@ -326,7 +340,11 @@ def test_medication_reference_is_noted_not_dropped_silently(tmp_path):
     del med["medicationCodeableConcept"]
     med["medicationReference"] = {"reference": "Medication/m1"}
     request = read(tmp_path, data)
-    assert request.drugs == () and any("medicationReference" in n for n in request.notes)
+    assert [(d.rxnorm, d.unreadable) for d in request.drugs] == [
+        (None, "medicationReference 'Medication/m1' is not a Medication of the Bundle")]
+    data["entry"].append({"resource": {"resourceType": "Medication", "id": "m1", "code": {"coding": [
+        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3041"}]}}})
+    assert [d.rxnorm for d in read(tmp_path, data).drugs] == ["3041"]
 
 
 def test_entered_in_error_questionnaire_responses_are_ignored(tmp_path):
@@ -338,7 +356,8 @@ def test_entered_in_error_questionnaire_responses_are_ignored(tmp_path):
 def test_a_line_code_without_a_system_is_noted(tmp_path):
     data = bundle(["36561"])
     del data["entry"][-1]["resource"]["item"][0]["productOrService"]["coding"][0]["system"]
-    assert read(tmp_path, data).notes == ("Claim/c1 item[0]: code '36561' has no code system: no policy can match it",)
+    assert read(tmp_path, data).notes[1:] == ("Claim/c1 item[0]: code '36561' has no code system: no policy can match "
+                                              "it",)
 
 
 def test_resources_of_another_patient_are_refused(tmp_path):

@@ -119,7 +119,7 @@ def real_code(namespace: Any) -> Callable[[str], bool]:
         return hierarchy.is_known
     if namespace == DOC:
         return lambda code: code in tables.answer_types
-    return lambda code: tables.declares(namespace[code]) if tables.has_form(str(namespace), code) else False
+    return lambda code: tables.declares(namespace[code]) if tables.systems.has_form(str(namespace), code) else False
 
 
 SLOTS = {
@@ -140,8 +140,9 @@ def test_no_iri_of_the_knowledge_meets_anything_as_a_request_code(slot, tmp_path
     baseline, crafted = reviewed(tmp_path, base, "base.json"), reviewed(tmp_path, with_entries(base, make(codes)),
                                                                           "crafted.json")
     assert met(crafted) <= met(baseline), sorted(met(crafted) - met(baseline))[:5]
-    shown = {fact for claim in crafted.claims for d in claim.determinations for c in d.criteria for fact in c.facts}
-    assert not any("crafted-" in fact for fact in shown), "a crafted code is the evidence of a criterion"
+    shown = {fact for claim in crafted.claims for d in claim.determinations for c in d.criteria for fact in c.facts
+             if c.state != "unknown"}  # an unreadable fact may be what leaves a criterion unknown, nothing more
+    assert not any("crafted-" in fact for fact in shown), "a crafted code is the evidence of a met or refuted criterion"
 
 
 def test_no_iri_of_the_knowledge_meets_anything_as_a_billed_code(tmp_path):
@@ -169,9 +170,10 @@ def test_a_diagnosis_that_is_not_a_code_meets_nothing_and_is_reported(code, tmp_
     base = without(SEED, "Condition")
     baseline = reviewed(tmp_path, base, "base.json")
     crafted = reviewed(tmp_path, with_entries(base, [condition(code, 0)]), "crafted.json")
-    assert [d.status for d in crafted.claims[0].determinations] == \
-        [d.status for d in baseline.claims[0].determinations]
-    assert any(repr(code) in note and "matches no criterion" in note for note in crafted.notes)
+    assert met(crafted) <= met(baseline)
+    for before, after in zip(baseline.claims[0].determinations, crafted.claims[0].determinations, strict=True):
+        assert after.status in (before.status, "needs-info")  # a diagnosis that cannot be read: unknown, at most
+    assert any(repr(code) in note and "stay unknown, never refuted" in note for note in crafted.notes)
 
 
 def test_the_seed_diagnosis_as_a_code_with_or_without_its_dot_still_meets(tmp_path):
@@ -208,7 +210,8 @@ def test_the_same_in_turtle_a_grouping_named_as_a_code_meets_nothing(tmp_path):
     assert met(results["grouping"]) == met(results["unknown"])
     assert "crit:acute-myeloid-leukemia" not in {c for _, _, c in met(results["grouping"])}
     assert "crit:acute-myeloid-leukemia" in {c for _, _, c in met(results["code"])}
-    assert any("'block-C81-C96'" in note and "matches no criterion" in note for note in results["grouping"].notes)
+    notes = results["grouping"].notes
+    assert any("'block-C81-C96'" in note and "stay unknown, never refuted" in note for note in notes)
 
 
 def test_a_turtle_condition_typed_with_a_grouping_of_the_knowledge_is_not_a_code(tmp_path):
