@@ -90,6 +90,7 @@ def test_the_engines_agree_on_generated_requests(batch, tmp_path):
         assert quick == reference_determinations, f"the engines disagree on {path}: {path.read_text()}"
 
 
+@pytest.mark.slow
 def test_generated_requests_reach_every_status(tmp_path):
     statuses: dict[str, int] = defaultdict(int)
     for _, _, determinations in fast_reviews(generated_requests(COUNT), 0, tmp_path):

@@ -267,7 +267,8 @@ def test_as_root_a_file_written_over_keeps_its_owner_and_group(tmp_path, command
     assert (found.st_uid, found.st_gid, stat.S_IMODE(found.st_mode)) == (4321, 8765, 0o640)
 
 
-@pytest.mark.parametrize("mask", [0o027, 0o077, 0o002])
+@pytest.mark.parametrize("mask", [0o027, pytest.param(0o077, marks=pytest.mark.slow),
+                                  pytest.param(0o002, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_new_file_gets_0666_less_the_umask(tmp_path, umask, command, mask):
     umask(mask)
