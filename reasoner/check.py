@@ -14,10 +14,11 @@ from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 
-from reasoner import hierarchy, resources
-from reasoner.compiled import compiled_for
+from reasoner import resources
 from reasoner.errors import KnowledgeError
-from reasoner.knowledge import KnowledgeBase, build_knowledge
+from reasoner.hierarchy import read_hierarchy
+from reasoner.knowledge import Knowledge, parse_knowledge
+from reasoner.resources import Queries, read_queries
 from reasoner.vocab import ICD, ICD_GROUP
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -35,30 +36,32 @@ def check_knowledge(root: Path | None = None) -> list[Problem]:
     """Every problem found in the knowledge base under ``root`` (default: the installed one); empty when it passes."""
     root = root or resources.data_root()
     problems = _query_problems(root)
+    queries = read_queries(root)
     try:
-        knowledge = build_knowledge(root)
+        graph = parse_knowledge(root, queries)
     except KnowledgeError as exc:
         return [*problems, Problem(where="kg/", message=str(exc))]
-    problems += _shape_problems(knowledge, root) + _code_problems(knowledge, root)
+    problems += _shape_problems(graph, root) + _code_problems(graph, root, queries)
     problems = problems or _engine_problems(root)  # the engine compiles knowledge that passes the rest
     return sorted(set(problems), key=lambda p: (p.where, p.message))
 
 
 def _engine_problems(root: Path) -> list[Problem]:
     """The fast engine's rules cover the knowledge (this also builds the compiled knowledge cache)."""
-    refusal = compiled_for(root).refusal
+    refusal = Knowledge.load(root).refusal
     return [Problem(where="reasoner/engines/fast.py", message=refusal)] if refusal else []
 
 
 def knowledge_counts(root: Path | None = None) -> dict[str, int]:
     """How many recommendations, rules, criteria, citations, codes and ICD-10-CM classes the knowledge holds."""
-    graph = build_knowledge(root or resources.data_root()).graph
+    root = root or resources.data_root()
+    graph = parse_knowledge(root)
     kinds = {"recommendations": "nec:Recommendation", "coding rules": "nec:CodingRule",
              "indication requirements": "nec:IndicationRequirement", "checks": "nec:Check",
              "criteria": "nec:Criterion", "citations": "nec:Citation", "guidelines": "nec:Guideline"}
     counts = {name: _count(graph, f"?x a/rdfs:subClassOf* {kind}") for name, kind in kinds.items()}
     counts["billing codes"] = _count(graph, "?x skos:notation ?n ; rdfs:subClassOf+ nec:BillingCode")
-    counts["ICD-10-CM classes"] = hierarchy.class_count(resources.code_hierarchy_file(root))
+    counts["ICD-10-CM classes"] = len(read_hierarchy(resources.code_hierarchy_file(root)).parents)
     return counts
 
 
@@ -81,26 +84,26 @@ def _query_problems(root: Path) -> list[Problem]:
     return problems
 
 
-def _shape_problems(knowledge: KnowledgeBase, root: Path) -> list[Problem]:
+def _shape_problems(graph: Graph, root: Path) -> list[Problem]:
     shapes = Graph().parse(resources.shapes_file("knowledge", root))
-    conforms, report, _ = validate(knowledge.graph, shacl_graph=shapes, inference="none")
+    conforms, report, _ = validate(graph, shacl_graph=shapes, inference="none")
     if conforms:
         return []
-    curie = knowledge.graph.namespace_manager.normalizeUri
+    curie = graph.namespace_manager.normalizeUri
     return [Problem(where=curie(focus) if isinstance(focus, URIRef) else "(a blank node)",
                     message=str(report.value(result, SH.resultMessage)))
             for result in report.subjects(SH.focusNode, None)
             for focus in [report.value(result, SH.focusNode)]]  # type: ignore[union-attr]
 
 
-def _code_problems(knowledge: KnowledgeBase, root: Path) -> list[Problem]:
-    graph, curie = knowledge.graph, knowledge.graph.namespace_manager.normalizeUri
+def _code_problems(graph: Graph, root: Path, queries: Queries) -> list[Problem]:
+    curie = graph.namespace_manager.normalizeUri
     problems = [Problem(where=curie(row.focus), message=str(row.message))  # type: ignore[union-attr]
-                for name in resources.query_names("check", ".rq", root)
-                for row in graph.query(resources.query_text(name, root))]
-    path = resources.code_hierarchy_file(root)
+                for name in queries.names("check", ".rq")
+                for row in graph.query(queries.text(name))]
+    hierarchy = read_hierarchy(resources.code_hierarchy_file(root))
     named = {node for triple in graph for node in triple
              if isinstance(node, URIRef) and str(node).startswith((str(ICD), str(ICD_GROUP)))}
     problems += [Problem(where=curie(node), message="names an ICD-10-CM class that is not in kg/codes/icd10cm.ttl.gz")
-                 for node in sorted(named) if not hierarchy.contains(str(node), path)]
+                 for node in sorted(named) if not hierarchy.contains(str(node))]
     return problems

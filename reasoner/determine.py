@@ -1,7 +1,7 @@
-"""The decision layer: runs the SPARQL updates of ``queries/decide/`` over the closed graph (criterion
-assessments, outcomes, statuses, warnings), then reads one Determination per claim line with the
-SELECT queries of ``queries/determination/``. Closed-world decision over open-world inference.
-Both run in the decision store (``reasoner/store.py``), whichever engine closed the graph.
+"""The decision layer: runs the SPARQL updates of ``queries/decide/`` over one claim's graph in the
+knowledge store (criterion assessments, outcomes, statuses, warnings), then reads one Determination
+per claim line with the SELECT queries of ``queries/determination/``. Closed-world decision over
+open-world inference, whichever engine closed the graph (``reasoner/store.py``).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from reasoner import resources
-from reasoner.store import python_value
+from reasoner.resources import Queries
+from reasoner.store import ClaimGraph, python_value
 from reasoner.vocab import bind_prefixes
 
 
@@ -89,32 +88,33 @@ class Determination:
     warnings: tuple[Warning, ...]
 
 
-def decide(closed: ox.Store) -> list[Determination]:
-    """Run the decision updates on the store ``closed`` (in place) and return one Determination per claim line."""
-    apply_decision(closed)
-    return read_determinations(closed)
+def decide(claim: ClaimGraph, queries: Queries) -> list[Determination]:
+    """Run the decision updates on the claim's graph (in place) and return one Determination per claim line."""
+    claim.apply_updates()
+    return read_determinations(claim, queries)
 
 
-def apply_decision(closed: ox.Store) -> None:
-    """Run the decision updates of ``queries/decide/`` on ``closed``, in place and in order."""
-    for text in _texts("decide", ".ru"):
-        closed.update(text)
-
-
-def read_determinations(store: ox.Store) -> list[Determination]:
+def read_determinations(claim: ClaimGraph, queries: Queries) -> list[Determination]:
     """Read the determinations written by the decision updates, ordered by claim line sequence."""
     curie = _curies()
-    citations = _grouped(store, "citations", lambda r: str(r.citation), key="source")
-    facts = _grouped(store, "evidence", lambda r: str(r.factLabel), key=("subject", "criterion", "state"))
-    criteria = _grouped(store, "criteria", lambda r: Criterion(
+
+    def _select(name: str) -> list[_Row]:
+        return select(claim, queries.text(f"determination/{name}.rq"))
+
+    def _grouped(name: str, make: Any, key: str | tuple[str, ...] = "line") -> dict[Any, list[Any]]:
+        return grouped(_select(name), make, key)
+
+    citations = _grouped("citations", lambda r: str(r.citation), key="source")
+    facts = _grouped("evidence", lambda r: str(r.factLabel), key=("subject", "criterion", "state"))
+    criteria = _grouped("criteria", lambda r: Criterion(
         id=curie(r.criterion), label=str(r.label), state=str(r.state), of=curie(r.source),
         facts=tuple(sorted(set(facts.get((r.subject, r.criterion, r.stateNode), ())))), exception=bool(r.exception)))
-    outcomes = _grouped(store, "outcomes", lambda r: r)
-    warnings = _grouped(store, "warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
+    outcomes = _grouped("outcomes", lambda r: r)
+    warnings = _grouped("warnings", lambda r: Warning(kind=str(r.kind), message=str(r.message),
                                                              source=curie(r.source)))
     return [_determination(row, curie, citations, criteria.get(row.line, []), outcomes.get(row.line, []),
                            warnings.get(row.line, []))
-            for row in _select(store, "lines")]
+            for row in _select("lines")]
 
 
 def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criteria: list[Criterion],
@@ -155,29 +155,19 @@ class _Row(dict[str, Any]):
         return self.get(name)
 
 
-def _select(store: ox.Store, name: str) -> list[_Row]:
-    solutions: Any = store.query(_query_text(f"determination/{name}.rq"))
+def select(claim: ClaimGraph, text: str) -> list[_Row]:
+    """The solutions of the SELECT query ``text`` over the claim and the knowledge, as rows for Python."""
+    solutions: Any = claim.query(text)
     names = [variable.value for variable in solutions.variables]
     return [_Row((n, python_value(solution[n])) for n in names) for solution in solutions]
 
 
-def _grouped(store: ox.Store, name: str, make: Any, key: str | tuple[str, ...] = "line") -> dict[Any, list[Any]]:
-    """The rows of query ``name``, made into records by ``make``, grouped by the value of ``key`` (a variable,
-    or a tuple of variables)."""
+def grouped(rows: list[_Row], make: Any, key: str | tuple[str, ...] = "line") -> dict[Any, list[Any]]:
+    """``rows`` made into records by ``make``, grouped by the value of ``key`` (a variable, or a tuple of them)."""
     groups: dict[Any, list[Any]] = defaultdict(list)
-    for row in _select(store, name):
+    for row in rows:
         groups[row[key] if isinstance(key, str) else tuple(row[k] for k in key)].append(make(row))
     return groups
-
-
-@cache
-def _query_text(name: str) -> str:
-    return resources.query_text(name)
-
-
-@cache
-def _texts(folder: str, suffix: str) -> tuple[str, ...]:
-    return tuple(_query_text(name) for name in resources.query_names(folder, suffix))
 
 
 @cache

@@ -10,10 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reasoner import resources
-from reasoner.compiled import load_knowledge
 from reasoner.determine import Determination
+from reasoner.engines import Engine
 from reasoner.errors import InputError
+from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
 
 
@@ -38,23 +38,22 @@ class Explanation:
     changes: tuple[Change, ...]
 
 
-def explain(path: str | Path, code: str, claim_id: str | None = None, engine: str = "fast",
-            as_of: date | None = None) -> list[Explanation]:
+def explain(path: str | Path, code: str, knowledge: Knowledge, engine: Engine | None = None,
+            claim_id: str | None = None, as_of: date | None = None) -> list[Explanation]:
     """Explain every line billed with ``code`` on the claim of the request at ``path`` (with the policies
     in force on ``as_of`` instead of the date of service, when given)."""
-    result = decided(path, claim_id, engine, as_of)
+    result = decided(path, knowledge, engine, claim_id, as_of)
     claim, graph = result.claim, result.graph
     lines = [d for d in result.determinations if d.code == code]
     if not lines:
         billed = ", ".join(sorted({line.code for line in claim.lines}))
         raise InputError(str(path), claim.source, "item.productOrService", f"no line billed with {code} ({billed})")
     curie = graph.namespace_manager.normalizeUri
-    rows: Any = graph.query(resources.query_text("explain/what-would-change.rq"))
+    rows: Any = graph.query(knowledge.queries.text("explain/what-would-change.rq"))
     changes: dict[int, list[Change]] = {}
     for row in rows:
         change = Change(source=curie(row.source), criterion=curie(row.criterion), label=str(row.label),
                         state=str(row.state))
         changes.setdefault(int(row.sequence), []).append(change)
-    version = load_knowledge().version
-    return [Explanation(request=str(path), claim_id=claim.id, knowledge_version=version, determination=d,
+    return [Explanation(request=str(path), claim_id=claim.id, knowledge_version=knowledge.version, determination=d,
                         changes=tuple(changes.get(d.sequence, ()))) for d in lines]

@@ -20,10 +20,11 @@ import networkx as nx
 from rdflib import RDFS, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner import resources
-from reasoner.compiled import load_knowledge
+from reasoner.engines import Engine
 from reasoner.errors import InputError, NecessityError
+from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
+from reasoner.resources import Queries
 from reasoner.vocab import VIEW, bind_prefixes
 
 
@@ -39,57 +40,56 @@ class ExportView:
     knowledge_version: str
 
 
-def knowledge_view(code: str | None = None) -> ExportView:
+def knowledge_view(knowledge: Knowledge, code: str | None = None) -> ExportView:
     """The knowledge base as a view: codes, recommendations, criteria, rules, guidelines, citations,
     conflicts. With ``code``, only what bears on that billing code."""
-    knowledge = load_knowledge()
-    rdf = _construct(knowledge.graph, "knowledge")
+    rdf = _construct(knowledge.graph, knowledge.queries, "knowledge")
     title = "necessity knowledge base" + (f": billing code {code}" if code else "")
-    view = _view("knowledge", rdf, code, title, knowledge.version)
+    view = _view("knowledge", rdf, code, title, knowledge)
     if code and not view.graph:
         raise NecessityError(f"--code {code}: no billing code {code} in the knowledge base")
     return view
 
 
-def proof_view(path: str | Path, code: str | None = None, claim_id: str | None = None,
-               engine: str = "fast") -> ExportView:
+def proof_view(path: str | Path, knowledge: Knowledge, code: str | None = None, claim_id: str | None = None,
+               engine: Engine | None = None) -> ExportView:
     """The proof of the claim lines of the request at ``path`` (of one claim; with ``code``, only the
     lines billed with it): each line, the outcomes considered, their criteria and facts, the sources,
     guidelines and citations, and the warnings."""
-    result = decided(path, claim_id, engine)
+    result = decided(path, knowledge, engine, claim_id)
     claim, graph = result.claim, result.graph
-    rdf = _construct(graph, "proof")
-    version = load_knowledge().version
+    rdf = _construct(graph, knowledge.queries, "proof")
     title = f"necessity proof: {Path(path).name}, claim {claim.id}" + (f", code {code}" if code else "")
-    view = _view("proof", rdf, code, title, version)
+    view = _view("proof", rdf, code, title, knowledge)
     if code and not view.graph:
         billed = ", ".join(sorted({line.code for line in claim.lines}))
         raise InputError(str(path), claim.source, "item.productOrService", f"no line billed with {code} ({billed})")
     return view
 
 
-def _construct(source: Graph, folder: str) -> Graph:
+def _construct(source: Graph, queries: Queries, folder: str) -> Graph:
     rdf = Graph()
     bind_prefixes(rdf.namespace_manager)
-    for name in resources.query_names(f"export/{folder}", ".rq"):
-        rdf += source.query(resources.query_text(name)).graph or Graph()
+    for name in queries.names(f"export/{folder}", ".rq"):
+        rdf += source.query(queries.text(name)).graph or Graph()
     return rdf
 
 
-def _view(name: str, rdf: Graph, code: str | None, title: str, version: str) -> ExportView:
-    graph = property_graph(rdf)
+def _view(name: str, rdf: Graph, code: str | None, title: str, knowledge: Knowledge) -> ExportView:
+    graph = property_graph(rdf, knowledge.graph)
     if code:
         kept = _reach(graph, [n for n, data in graph.nodes(data=True) if data.get("root") and data.get("code") == code])
         graph = _ordered(graph.subgraph(kept))
         rdf = _select(rdf, {n for n in kept})
     _mark_proof(graph)
-    return ExportView(name=name, title=title, rdf=rdf, graph=graph, knowledge_version=version)
+    return ExportView(name=name, title=title, rdf=rdf, graph=graph, knowledge_version=knowledge.version)
 
 
-def property_graph(rdf: Graph) -> nx.DiGraph:
-    """The view's triples as a directed property graph, nodes and edges in a stable order."""
+def property_graph(rdf: Graph, knowledge: Graph) -> nx.DiGraph:
+    """The view's triples as a directed property graph, nodes and edges in a stable order, each edge labelled
+    with its property's label in ``knowledge``."""
     curie = node_namer(rdf)
-    labels = _property_labels()
+    labels = _property_labels(knowledge)
     attributes: dict[str, dict[str, set[str | bool]]] = defaultdict(lambda: defaultdict(set))
     edges: dict[tuple[str, str], set[Node]] = defaultdict(set)
     for subject, predicate, value in rdf:
@@ -124,8 +124,7 @@ def node_namer(rdf: Graph) -> Callable[[Node], str]:
     return name
 
 
-def _property_labels() -> dict[Node, str]:
-    knowledge = load_knowledge().graph
+def _property_labels(knowledge: Graph) -> dict[Node, str]:
     return {p: str(label) for p, label in knowledge.subject_objects(RDFS.label) if isinstance(p, URIRef)}
 
 

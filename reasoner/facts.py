@@ -20,8 +20,8 @@ from urllib.parse import quote
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from reasoner import hierarchy
 from reasoner.errors import InputError
+from reasoner.hierarchy import Hierarchy
 from reasoner.ingest.model import AnswerFact, Claim, ClaimLine, ConditionFact, Request
 from reasoner.ingest.tables import Tables
 from reasoner.labs import add_labs
@@ -39,7 +39,8 @@ def claim_facts(request: Request, claim: Claim, tables: Tables) -> Graph:
     bind_prefixes(graph.namespace_manager)
     patient = REQ.patient
     _add_patient(graph, patient, request, claim.service_date, tables)
-    nodes = _add_conditions(graph, patient, (*request.conditions, *(d.condition for d in claim.diagnoses)))
+    diagnoses = (*request.conditions, *(d.condition for d in claim.diagnoses))
+    nodes = _add_conditions(graph, patient, tables.hierarchy, diagnoses)
     add_labs(graph, patient, request, claim.service_date, tables.units)
     _add_drugs(graph, patient, request, tables)
     _add_services(graph, patient, request, tables)
@@ -91,18 +92,19 @@ def _add_fact(graph: Graph, patient: URIRef, link: URIRef, node: URIRef, types: 
     graph.add((node, RDFS.label, Literal(" ".join(f"{label} ({source})".split()))))
 
 
-def _add_conditions(graph: Graph, patient: URIRef,
+def _add_conditions(graph: Graph, patient: URIRef, hierarchy: Hierarchy,
                     conditions: tuple[ConditionFact, ...]) -> dict[ConditionFact, URIRef]:
     """Each distinct diagnosis as a node (a Condition the claim points to and the Condition itself are one)."""
     nodes: dict[ConditionFact, URIRef] = {}
     for condition in conditions:
         if condition not in nodes:
             nodes[condition] = REQ[f"condition/{len(nodes)}"]
-            _add_condition(graph, patient, nodes[condition], condition)
+            _add_condition(graph, patient, hierarchy, nodes[condition], condition)
     return nodes
 
 
-def _add_condition(graph: Graph, patient: URIRef, node: URIRef, condition: ConditionFact) -> None:
+def _add_condition(graph: Graph, patient: URIRef, hierarchy: Hierarchy, node: URIRef,
+                   condition: ConditionFact) -> None:
     known = hierarchy.code_class(condition.code) if condition.code and not condition.unreadable else None
     link = NEC.hasPossibleCondition if condition.possible else NEC.hasCondition
     values: tuple[tuple[URIRef, Node], ...] = ((NEC.codeNotation, Literal(condition.code)),) if condition.code else ()
@@ -113,7 +115,7 @@ def _add_condition(graph: Graph, patient: URIRef, node: URIRef, condition: Condi
         _add_fact(graph, patient, link, node, (NEC.Condition, NEC.UnreadableFact), condition.source,
                   f"a diagnosis that cannot be read: {why}", values)
         return
-    hierarchy.add_hierarchy(graph, condition.code or "")
+    hierarchy.add_slice(graph, condition.code or "")
     presence = ", presence unknown (no clinical status)" if condition.possible else ""
     _add_fact(graph, patient, link, node, (NEC.Condition, known), condition.source,
               f"ICD-10-CM {condition.code} {hierarchy.description(condition.code or '')}{presence}", values)

@@ -6,7 +6,6 @@ its system's form, an answer it does not use, a lab it cannot convert. Each says
 
 from __future__ import annotations
 
-from reasoner import hierarchy
 from reasoner.facts import answer_value, coded
 from reasoner.ingest.model import ConditionFact, Request
 from reasoner.ingest.tables import Tables
@@ -39,7 +38,7 @@ def _condition_notes(condition: ConditionFact, tables: Tables) -> list[str]:
     notes = [condition.warning] if condition.warning else []
     if condition.unreadable:
         notes.append(f"{condition.source}: {condition.unreadable}; diagnosis criteria stay unknown, never refuted")
-    elif condition.code and not hierarchy.is_known(condition.code):
+    elif condition.code and not tables.hierarchy.is_known(condition.code):
         notes.append(f"{condition.source}: {condition.code!r} is not {_icd_kind(tables, condition.code)}; diagnosis "
                      "criteria stay unknown, never refuted")
     elif condition.possible:

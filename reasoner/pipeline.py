@@ -1,9 +1,9 @@
 """Request in, determinations out: read the request, build each claim's facts, infer, decide.
 
-Two inference engines close a claim's facts with the knowledge: ``fast`` (the default: the OWL 2 RL
-rules the knowledge uses, compiled once, applied to the claim's facts only) and ``reference``
-(owlrl's full closure of the knowledge and the facts, the definition of right, seconds per claim).
-The decision that follows is the same for both."""
+Every operation takes the knowledge (``reasoner.knowledge.Knowledge``) and an inference engine
+(``reasoner.engines.Engine``: the fast one by default) from its caller. A claim's facts and what the
+engine entails from them go into a named graph of the knowledge's store, are decided there with the
+knowledge as context, read, and dropped: the knowledge is never copied per claim."""
 
 from __future__ import annotations
 
@@ -13,24 +13,22 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.term import Node
 
-from reasoner.compiled import CompiledKnowledge, knowledge_graph, load_compiled
-from reasoner.determine import Determination, apply_decision, decide, read_determinations
-from reasoner.engines import fast, reference
+from reasoner.determine import Determination, decide
+from reasoner.engines import ENGINES, Engine
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.model import CancelledLine, Claim, LedgerEntry, RejectedClaim, Request
 from reasoner.ingest.shapes import check_patient_graph
+from reasoner.knowledge import Knowledge
 from reasoner.notes import reading_notes
-from reasoner.store import as_graph, decision_store, quads
 
 log = logging.getLogger("necessity")
 
-ENGINES = {"fast": "fast (OWL 2 RL rules compiled from the closed knowledge base)",
-           "reference": "reference (owlrl OWL 2 RL closure)"}
+Triple = tuple[Node, Node, Node]
 
 
 @dataclass(frozen=True)
@@ -77,52 +75,55 @@ class Decided:
     determinations: tuple[Determination, ...]
 
 
-def review(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None,
-           strict: bool = False) -> Review:
-    """Review every claim of the request at ``path`` (or only ``claim_id``) with an inference engine
-    (``fast`` or ``reference``), with the policies in force on each line's date of service, or on
+def review(path: str | Path, knowledge: Knowledge, engine: Engine | None = None, claim_id: str | None = None,
+           as_of: date | None = None, strict: bool = False) -> Review:
+    """Review every claim of the request at ``path`` (or only ``claim_id``) with ``knowledge`` and an inference
+    engine (the fast one by default), with the policies in force on each line's date of service, or on
     ``as_of``; ``strict`` refuses a lab unit that cannot be converted instead of leaving the lab unknown."""
-    return review_request(replace(read_request(path), as_of=as_of, strict=strict), claim_id, engine)
+    request = replace(read_request(path, knowledge), as_of=as_of, strict=strict)
+    return review_request(request, knowledge, engine, claim_id)
 
 
-def review_request(request: Request, claim_id: str | None = None, engine: str = "fast") -> Review:
-    """Review every claim of ``request`` (or only ``claim_id``) with an inference engine (``fast`` or
-    ``reference``). A claim that cannot be reviewed is named in ``Review.rejected``; raise its error when
-    none can."""
-    compiled = load_compiled()
+def review_request(request: Request, knowledge: Knowledge, engine: Engine | None = None,
+                   claim_id: str | None = None) -> Review:
+    """Review every claim of ``request`` (or only ``claim_id``). A claim that cannot be reviewed is named in
+    ``Review.rejected``; raise its error when none can."""
+    engine = engine or knowledge.engine("fast")
     claims = _chosen_claims(request, claim_id)
     reviews: list[ClaimReview] = []
     rejected = list(request.rejected) if claim_id is None else []
     for number, claim in enumerate(claims, start=1):
         try:
-            reviews.append(_logged(number, len(claims), engine, request, claim))
+            reviews.append(_logged(number, len(claims), request, claim, knowledge, engine))
         except InputError as exc:  # a claim that cannot be reviewed does not stop the others
             rejected.append(RejectedClaim(source=claim.source, error=exc))
     if not reviews:
         raise rejected[0].error
     return Review(
         request=request.path,
-        knowledge_version=compiled.version,
+        knowledge_version=knowledge.version,
         claims=tuple(reviews),
-        notes=request.notes + reading_notes(request, compiled.tables),
-        engine=ENGINES[engine],
+        notes=request.notes + reading_notes(request, knowledge.tables),
+        engine=engine.description,
         rejected=tuple(rejected),
         ingest=request.ledger,
     )
 
 
-def _logged(number: int, count: int, engine: str, request: Request, claim: Claim) -> ClaimReview:
+def _logged(number: int, count: int, request: Request, claim: Claim, knowledge: Knowledge,
+            engine: Engine) -> ClaimReview:
     """Review one claim and log its size and time, nothing about the patient."""
     started = time.perf_counter()
-    done = review_claim(request, claim, engine)
-    log.info("claim %d of %d reviewed with the %s engine: %d lines in %.1f ms", number, count, engine,
+    done = review_claim(request, claim, knowledge, engine)
+    log.info("claim %d of %d reviewed with the %s engine: %d lines in %.1f ms", number, count, engine.name,
              len(done.determinations), (time.perf_counter() - started) * 1000)
     return done
 
 
-def review_claim(request: Request, claim: Claim, engine: str = "fast") -> ClaimReview:
+def review_claim(request: Request, claim: Claim, knowledge: Knowledge, engine: Engine) -> ClaimReview:
     """Build one claim's facts, check them against the patient shapes, infer with ``engine`` and decide."""
-    determinations = decide(decision_store(closed_quads(request, claim, engine)))
+    with knowledge.store.claim(claim_triples(request, claim, knowledge, engine)) as graph:
+        determinations = decide(graph, knowledge.queries)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(determinations),
                        created=claim.created.isoformat() if claim.created else None, reference=claim.reference,
@@ -130,11 +131,12 @@ def review_claim(request: Request, claim: Claim, engine: str = "fast") -> ClaimR
                        cancelled=claim.cancelled)
 
 
-def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast", as_of: date | None = None) -> Decided:
+def decided(path: str | Path, knowledge: Knowledge, engine: Engine | None = None, claim_id: str | None = None,
+            as_of: date | None = None) -> Decided:
     """The claim, the graph it is decided on (the knowledge, the claim's facts, everything inferred and
     the decision: assessments, outcomes, statuses, warnings) and its determinations. ``claim_id``
     picks the claim; it may be left out when the request has one. ``as_of``: as in ``review``."""
-    request = replace(read_request(path), as_of=as_of)
+    request = replace(read_request(path, knowledge), as_of=as_of)
     claims = _chosen_claims(request, claim_id)
     if request.rejected and claim_id is None:
         first = request.rejected[0]
@@ -144,31 +146,18 @@ def decided(path: str | Path, claim_id: str | None = None, engine: str = "fast",
         known = ", ".join(c.id for c in claims)
         raise InputError(request.path, "Claim", "id",
                          f"the request has several claims ({known}): pick one with --claim")
-    store = decision_store(closed_quads(request, claims[0], engine))
-    apply_decision(store)
-    return Decided(claim=claims[0], graph=as_graph(store), determinations=tuple(read_determinations(store)))
+    triples = claim_triples(request, claims[0], knowledge, engine or knowledge.engine("fast"))
+    with knowledge.store.claim(triples, whole=True) as graph:
+        determinations = tuple(decide(graph, knowledge.queries))
+        return Decided(claim=claims[0], graph=graph.as_graph(), determinations=determinations)
 
 
-def closed_quads(request: Request, claim: Claim, engine: str = "fast",
-                 compiled: CompiledKnowledge | None = None) -> list[ox.Quad]:
-    """The claim's facts checked against the patient shapes, closed by ``engine`` with the installed
-    knowledge (or another ``compiled`` knowledge base)."""
-    compiled = compiled or load_compiled()
-    facts = claim_facts(request, claim, compiled.tables)
-    check_patient_graph(facts, request.path)
-    if engine == "reference":
-        return quads(reference.infer(knowledge_graph(compiled), facts))
-    return [*_knowledge_quads(compiled), *quads(facts), *quads(fast.infer(compiled.fast_rules(), facts))]
-
-
-def _knowledge_quads(compiled: CompiledKnowledge) -> tuple[ox.Quad, ...]:
-    """The knowledge closed once by the reference engine, as quads (once per process and version)."""
-    if compiled.version not in _QUADS:
-        _QUADS[compiled.version] = tuple(quads((*compiled.asserted, *compiled.entailed)))
-    return _QUADS[compiled.version]
-
-
-_QUADS: dict[str, tuple[ox.Quad, ...]] = {}
+def claim_triples(request: Request, claim: Claim, knowledge: Knowledge, engine: Engine) -> list[Triple]:
+    """The claim's facts, checked against the patient shapes, and what ``engine`` entails from them with the
+    knowledge (beyond the closed knowledge itself)."""
+    facts = claim_facts(request, claim, knowledge.tables)
+    check_patient_graph(facts, request.path, knowledge.shapes)
+    return [*facts, *engine.entail(facts)]
 
 
 def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:

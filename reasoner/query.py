@@ -18,10 +18,11 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from reasoner import resources
-from reasoner.compiled import load_knowledge
+from reasoner.engines import Engine
 from reasoner.errors import NecessityError
+from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
+from reasoner.resources import Queries
 
 
 class QueryError(NecessityError):
@@ -45,18 +46,17 @@ class NamedQuery:
     summary: str
 
 
-def named_queries() -> list[NamedQuery]:
-    """The named queries, each with the first line of its opening comment."""
-    names = resources.query_names("named", ".rq")
-    return [NamedQuery(name=Path(n).stem, summary=resources.query_text(n).splitlines()[0].lstrip("# "))
-            for n in names]
+def named_queries(queries: Queries) -> list[NamedQuery]:
+    """The named queries of the knowledge's ``queries``, each with the first line of its opening comment."""
+    return [NamedQuery(name=Path(n).stem, summary=queries.text(n).splitlines()[0].lstrip("# "))
+            for n in queries.names("named", ".rq")]
 
 
-def query_source(file: str) -> str:
-    """The text of a query file: a path, or the name of a named query."""
-    named = {q.name for q in named_queries()}
+def query_source(file: str, queries: Queries) -> str:
+    """The text of a query file: a path, or the name of a named query of ``queries``."""
+    named = {q.name for q in named_queries(queries)}
     if file in named:
-        return resources.query_text(f"named/{file}.rq")
+        return queries.text(f"named/{file}.rq")
     try:
         return Path(file).read_text(encoding="utf-8")
     except OSError as exc:
@@ -64,11 +64,11 @@ def query_source(file: str) -> str:
             from exc
 
 
-def run_query(text: str, request: str | None = None, claim_id: str | None = None,
-              engine: str = "fast") -> QueryResult:
-    """Run a SELECT, ASK or CONSTRUCT query over the knowledge base, or over the decided graph of a claim."""
+def run_query(text: str, knowledge: Knowledge, request: str | None = None, claim_id: str | None = None,
+              engine: Engine | None = None) -> QueryResult:
+    """Run a SELECT, ASK or CONSTRUCT query over the knowledge, or over the decided graph of a claim."""
     prepared = _prepare(text)
-    graph = decided(request, claim_id, engine).graph if request else load_knowledge().graph
+    graph = decided(request, knowledge, engine, claim_id).graph if request else knowledge.graph
     result: Any = graph.query(prepared)
     if result.type == "ASK":
         return QueryResult(columns=(), rows=(), boolean=bool(result.askAnswer))

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reasoner import resources
-from reasoner.compiled import load_knowledge
 from reasoner.errors import NecessityError
+from reasoner.knowledge import Knowledge
 
 
 @dataclass(frozen=True)
@@ -34,21 +33,21 @@ class DocumentationNeeds:
     questions: tuple[Question, ...]
 
 
-def documentation_needs(code: str) -> DocumentationNeeds:
+def documentation_needs(code: str, knowledge: Knowledge) -> DocumentationNeeds:
     """The questions a line billed with ``code`` may need answered; an error for a code the
-    knowledge base does not declare."""
-    graph = load_knowledge().graph
-    codes: Any = graph.query(resources.query_text("questionnaire/billing-codes.rq"))
+    knowledge does not declare."""
+    graph, queries = knowledge.graph, knowledge.queries
+    codes: Any = graph.query(queries.text("questionnaire/billing-codes.rq"))
     descriptions = {str(row.code): str(row.description or "") for row in codes}
     if code not in descriptions:
         raise NecessityError(f"{code}: not a billing code of the knowledge base "
                              f"(known: {', '.join(sorted(descriptions))})")
-    rows: Any = graph.query(resources.query_text("questionnaire/questions.rq"))
+    rows: Any = graph.query(queries.text("questionnaire/questions.rq"))
     asked: dict[str, list[Any]] = {}
     for row in rows:
         if str(row.code) == code:
             asked.setdefault(str(row.linkId), []).append(row)
-    named: Any = graph.query(resources.query_text("questionnaire/answer-options.rq"))
+    named: Any = graph.query(queries.text("questionnaire/answer-options.rq"))
     options: dict[str, list[str]] = {}
     for row in named:
         options.setdefault(str(row.linkId), []).append(str(row.option))

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from rdflib import RDFS, Graph, URIRef
 
-from reasoner import hierarchy
-from reasoner.compiled import load_knowledge
+from reasoner.engines import Engine
 from reasoner.facts import age_on
+from reasoner.hierarchy import Hierarchy
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, ConditionFact, DrugFact, LabFact, Request
+from reasoner.knowledge import Knowledge
 from reasoner.labs import latest_labs
 from reasoner.pipeline import Review, review
 from reasoner.vocab import LOINC, RXN, SCT
@@ -41,19 +42,20 @@ class ReviewReport:
     summary: PatientSummary
 
 
-def review_report(path: str | Path, claim_id: str | None = None, engine: str = "fast") -> ReviewReport:
+def review_report(path: str | Path, knowledge: Knowledge, engine: Engine | None = None,
+                  claim_id: str | None = None) -> ReviewReport:
     """Review the request at ``path`` (or only its claim ``claim_id``) and summarize its patient as of
     the earliest date of service of the claims reviewed."""
-    result = review(path, claim_id, engine)
-    request = read_request(path)
+    result = review(path, knowledge, engine, claim_id)
+    request = read_request(path, knowledge)
     claims = tuple(c for c in request.claims if claim_id in (None, c.id))
-    return ReviewReport(review=result, summary=patient_summary(request, claims))
+    return ReviewReport(review=result, summary=patient_summary(request, claims, knowledge))
 
 
-def patient_summary(request: Request, claims: tuple[Claim, ...]) -> PatientSummary:
+def patient_summary(request: Request, claims: tuple[Claim, ...], knowledge: Knowledge) -> PatientSummary:
     """The patient's age on the earliest date of service of ``claims``, the diagnoses of the patient and
     of those claims, the latest result of each lab on or before that date, drugs, services, answers."""
-    names = load_knowledge().graph
+    names, hierarchy = knowledge.graph, knowledge.hierarchy
     patient = request.patient
     service_date = min(c.service_date for c in claims)
     age = f", {age_on(patient.birth_date, service_date)} years old on {service_date.isoformat()}" \
@@ -62,7 +64,7 @@ def patient_summary(request: Request, claims: tuple[Claim, ...]) -> PatientSumma
     diagnoses = dict.fromkeys((*request.conditions, *(d.condition for cl in claims for d in cl.diagnoses)))
     return PatientSummary(
         patient=f"{patient.source}: {patient.gender or 'gender not given'}, born {born}{age}",
-        diagnoses=tuple(sorted(_diagnosis(c) for c in diagnoses)),
+        diagnoses=tuple(sorted(_diagnosis(c, hierarchy) for c in diagnoses)),
         labs=tuple(_lab(lab, names) for lab in latest_labs(request.labs, service_date)),
         drugs=tuple(_drug(d, names) for d in request.drugs),
         services=tuple(f"{_name(names, SCT[s.code], s.display)} (SNOMED CT {s.code}), {s.status} ({s.source})"
@@ -72,7 +74,7 @@ def patient_summary(request: Request, claims: tuple[Claim, ...]) -> PatientSumma
     )
 
 
-def _diagnosis(condition: ConditionFact) -> str:
+def _diagnosis(condition: ConditionFact, hierarchy: Hierarchy) -> str:
     if condition.code is None or condition.unreadable:
         return f"{condition.code or '-'}: a diagnosis that cannot be read: {condition.unreadable} ({condition.source})"
     name = hierarchy.description(condition.code) or "(not a code of ICD-10-CM)"

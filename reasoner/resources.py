@@ -6,6 +6,7 @@ carries them as package data under ``reasoner/_data``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -43,20 +44,34 @@ def shapes_file(name: str, root: Path | None = None) -> Path:
     return _existing((root or data_root()) / "ontology" / "shapes" / f"{name}.ttl")
 
 
-def query_text(name: str, root: Path | None = None) -> str:
-    """Return the text of the SPARQL file ``queries/<name>`` (``.rq`` for queries, ``.ru`` for updates)."""
-    return _existing((root or data_root()) / "queries" / name).read_text(encoding="utf-8")
-
-
-def query_names(folder: str, suffix: str, root: Path | None = None) -> list[str]:
-    """Names (relative to queries/) of the SPARQL files in ``queries/<folder>`` with a suffix, sorted."""
-    base = (root or data_root()) / "queries"
-    return sorted(str(p.relative_to(base)) for p in (base / folder).glob(f"*{suffix}"))
-
-
 def query_files(root: Path | None = None) -> list[Path]:
     """Every SPARQL file under queries/ (``.rq`` queries and ``.ru`` updates), sorted."""
     return sorted(((root or data_root()) / "queries").rglob("*.r[qu]"))
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The text of every SPARQL file under one queries/ folder, keyed by its name relative to queries/."""
+
+    texts: dict[str, str]
+
+    def text(self, name: str) -> str:
+        """The text of ``queries/<name>``; KnowledgeError when there is none."""
+        if name not in self.texts:
+            raise KnowledgeError(f"missing query file queries/{name}")
+        return self.texts[name]
+
+    def names(self, folder: str, suffix: str) -> list[str]:
+        """The names of the files in ``queries/<folder>`` (not its subfolders) ending in ``suffix``, sorted."""
+        prefix = f"{folder}/"
+        return sorted(n for n in self.texts if n.startswith(prefix) and "/" not in n[len(prefix):]
+                      and n.endswith(suffix))
+
+
+def read_queries(root: Path | None = None) -> Queries:
+    """Read every query and update under ``root``'s queries/ (the installed one by default)."""
+    base = (root or data_root()) / "queries"
+    return Queries({str(p.relative_to(base)): p.read_text(encoding="utf-8") for p in query_files(root)})
 
 
 def _existing(path: Path) -> Path:

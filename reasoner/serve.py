@@ -31,9 +31,9 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal
 
 from reasoner import resources
-from reasoner.compiled import load_knowledge
 from reasoner.errors import NecessityError
 from reasoner.gate import Gate, start_gate
+from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
 from reasoner.processes import stop_with_parent
 from reasoner.vocab import BASE
@@ -59,21 +59,23 @@ class Endpoint:
         return f"http://{host}:{self.port}/"
 
 
-def fill_store(location: Path, request: str | None = None, claim_id: str | None = None) -> tuple[tuple[str, int], ...]:
+def fill_store(location: Path, knowledge: Knowledge, request: str | None = None,
+               claim_id: str | None = None) -> tuple[tuple[str, int], ...]:
     """Write the knowledge base, the ICD-10-CM hierarchy and (with ``request``) the request's facts,
     inferences and decision, each in its named graph, into an Oxigraph store at ``location``.
 
     The knowledge and the request's graph go in one load, so that a blank node of the knowledge
     (an OWL restriction, a list) is the same node in both."""
-    knowledge = load_knowledge().graph
-    parts = [(KNOWLEDGE_GRAPH, _rdf_triples(knowledge))]
+    graph = knowledge.graph
+    parts = [(KNOWLEDGE_GRAPH, _rdf_triples(graph))]
     if request:
-        parts.append((REQUEST_GRAPH, _rdf_triples(decided(request, claim_id).graph - knowledge)))
+        parts.append((REQUEST_GRAPH, _rdf_triples(decided(request, knowledge, claim_id=claim_id).graph - graph)))
     store = ox.Store(str(location))
     store.bulk_load("".join(_quads(graph, name) for name, graph in parts).encode("utf-8"),
                     format=ox.RdfFormat.N_QUADS)
     hierarchy = ox.NamedNode(HIERARCHY_GRAPH)
-    store.bulk_load(gzip.decompress(resources.code_hierarchy_file().read_bytes()), format=ox.RdfFormat.TURTLE,
+    store.bulk_load(gzip.decompress(resources.code_hierarchy_file(knowledge.root).read_bytes()),
+                    format=ox.RdfFormat.TURTLE,
                     to_graph=hierarchy)
     store.flush()
     counts = {name: len(graph) for name, graph in parts}
@@ -103,14 +105,14 @@ def server_command(program: str, location: Path, upstream: tuple[str, int], time
             "--union-default-graph", "--timeout-s", str(timeout)]
 
 
-def serve(request: str | None, claim_id: str | None, host: str, port: int, timeout: int,
+def serve(knowledge: Knowledge, request: str | None, claim_id: str | None, host: str, port: int, timeout: int,
           ready: Callable[[Endpoint], None]) -> None:
     """Fill a temporary store, serve it behind the gate, tell ``ready`` once both listen, and serve
     until interrupted (KeyboardInterrupt) or until a server cannot be started."""
     program = _oxigraph()
     with tempfile.TemporaryDirectory(prefix="necessity-serve-") as folder:
         location = Path(folder) / "store"
-        graphs = fill_store(location, request, claim_id)
+        graphs = fill_store(location, knowledge, request, claim_id)
         workers = Workers(program, location, timeout)
         gate: Gate | None = None
         try:

@@ -1,6 +1,6 @@
 """necessity on Apache Spark (the optional extra ``necessity[spark]``): requests are independent, so a
-batch is a map over partitions, each loading the compiled knowledge base once (from the cache of the
-machine it runs on; see docs/scale.md).
+batch is a map over partitions, each executor process loading the knowledge once (from the cache of
+the machine it runs on; see docs/scale.md) and checking that it is the driver's.
 
 ``determinations(bundles)`` takes a DataFrame or an RDD of FHIR Bundle JSON strings and returns a
 DataFrame of claim-line determinations, one row per claim line or error, with the columns of the
@@ -18,22 +18,24 @@ from typing import Any
 
 from reasoner.batch.inputs import Item
 from reasoner.batch.records import FIELDS, LISTS, line_records, review_item
-from reasoner.batch.run import Reviewed, review_to_text
-from reasoner.compiled import load_compiled
+from reasoner.batch.work import Reviewed, review_to_text
+from reasoner.engines import Engine
 from reasoner.errors import NecessityError
+from reasoner.knowledge import Knowledge
 
 BUNDLE, REQUEST = "bundle", "request"
 
 
-def determinations(bundles: Any, engine: str = "fast") -> Any:
+def determinations(bundles: Any, knowledge: Knowledge, engine: str = "fast") -> Any:
     """The claim-line determinations of ``bundles``: a DataFrame with a string column ``bundle`` (and
     optionally ``request``, the request's id; else ``row N``, its place from 1), a DataFrame of one string
     column, or an RDD of Bundle JSON strings or of (request, Bundle JSON) pairs. One row per claim line
-    or error, columns ``FIELDS``; the knowledge base is loaded once per partition."""
+    or error, columns ``FIELDS``; the executors review with the knowledge of ``knowledge``'s folder, loaded
+    once per executor process, and refuse another version."""
     from pyspark.sql import SparkSession
 
     pairs = _pairs(bundles)
-    rows = pairs.mapPartitions(_line_rows(engine, load_compiled().version))
+    rows = pairs.mapPartitions(_line_rows(engine, str(knowledge.root), knowledge.version))
     session = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
     return session.createDataFrame(rows, schema=schema())
 
@@ -75,15 +77,16 @@ def session(master: str) -> Any:
     return spark
 
 
-def reviewed_on_spark(todo: Iterable[Item], master: str, output_format: str, engine: str,
-                      version: str) -> Iterator[Reviewed]:
+def reviewed_on_spark(todo: Iterable[Item], master: str, output_format: str, knowledge: Knowledge,
+                      engine: str) -> Iterator[Reviewed]:
     """The batch's items reviewed on Spark, in input order, as they come back to this process."""
     spark = session(master)
     try:
         items = list(todo)
         slices = max(1, min(len(items), spark.sparkContext.defaultParallelism * 4))
         rdd = spark.sparkContext.parallelize(items, slices)
-        yield from rdd.mapPartitions(_text_partition(output_format, engine, version)).toLocalIterator(
+        yield from rdd.mapPartitions(_text_partition(output_format, engine, str(knowledge.root),
+                                                     knowledge.version)).toLocalIterator(
             prefetchPartitions=True)
     finally:
         spark.stop()
@@ -110,26 +113,42 @@ def _named(pair: tuple[Any, int]) -> tuple[str, str]:
     return (str(value[0]), value[1]) if isinstance(value, tuple) else (f"row {index + 1}", value)
 
 
-def _line_rows(engine: str, version: str) -> Callable[[Iterable[tuple[str, str]]], Iterator[tuple[Any, ...]]]:
+def _line_rows(engine: str, root: str, version: str
+              ) -> Callable[[Iterable[tuple[str, str]]], Iterator[tuple[Any, ...]]]:
     def partition(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
-        _same_knowledge(version)
+        knowledge, chosen = _executor_knowledge(root, version, engine)
         for request, text in pairs:
-            for record in line_records(review_item(Item(request, "json", (text or "").encode()), engine)):
+            item = Item(request, "json", (text or "").encode())
+            for record in line_records(review_item(item, knowledge, chosen)):
                 yield tuple(record[name] for name in FIELDS)
     return partition
 
 
-def _text_partition(output_format: str, engine: str, version: str) -> Callable[[Iterable[Item]], Iterator[Reviewed]]:
+def _text_partition(output_format: str, engine: str, root: str, version: str
+                    ) -> Callable[[Iterable[Item]], Iterator[Reviewed]]:
     def partition(items: Iterable[Item]) -> Iterator[Reviewed]:
-        _same_knowledge(version)
+        knowledge, chosen = _executor_knowledge(root, version, engine)
         for item in items:
-            yield review_to_text(item, output_format, engine)
+            yield review_to_text(item, output_format, knowledge, chosen)
     return partition
 
 
-def _same_knowledge(version: str) -> None:
-    """Load the knowledge base in this worker (once per process) and check it is the driver's."""
-    here = load_compiled().version
-    if here != version:
-        raise NecessityError(f"this Spark worker has knowledge base {here}, the driver {version}: install the same "
-                             "necessity on every machine of the cluster")
+def _executor_knowledge(root: str, version: str, engine: str) -> tuple[Knowledge, Engine]:
+    """The knowledge and engine of this executor process, the edge of a Spark worker: loaded on its first
+    partition (the driver's folder if it exists here, else the installed knowledge), then kept; refused
+    when it is not the driver's version."""
+    if _EXECUTOR.get("version") != version:
+        folder = Path(root)
+        knowledge = Knowledge.load(folder if folder.is_dir() else None)
+        if knowledge.version != version:
+            raise NecessityError(f"this Spark worker has knowledge base {knowledge.version}, the driver {version}: "
+                                 "install the same necessity on every machine of the cluster")
+        _EXECUTOR.update(version=version, knowledge=knowledge, engines={})
+    engines = _EXECUTOR["engines"]
+    if engine not in engines:
+        engines[engine] = _EXECUTOR["knowledge"].engine(engine)
+    return _EXECUTOR["knowledge"], engines[engine]
+
+
+# What an executor process has loaded, set by _executor_knowledge (never on the driver's own reviews).
+_EXECUTOR: dict[str, Any] = {}

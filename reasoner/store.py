@@ -1,20 +1,22 @@
-"""The decision store: one claim's closed graph in an embedded pyoxigraph store, where the decision
-updates of ``queries/decide/`` and the queries of ``queries/determination/`` run (Oxigraph's SPARQL
-engine is tens of times faster than rdflib's on these); and the conversions between rdflib's terms
-and pyoxigraph's, which keep blank node ids, so a node of the knowledge is the same node in both.
+"""The knowledge store: the closed knowledge as Oxigraph quads, where each claim's facts and entailments
+are decided by the updates of ``queries/decide/`` and read by the queries of ``queries/determination/``
+(Oxigraph's SPARQL engine is tens of times faster than rdflib's on these); and the conversions
+between rdflib's terms and pyoxigraph's, which keep blank node ids, so a node of the knowledge is the
+same node in both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from reasoner.vocab import bind_prefixes
+from reasoner.vocab import NEC, bind_prefixes
 
 Triple = tuple[Node, Node, Node]
 
@@ -67,28 +69,137 @@ def _iri(value: str) -> URIRef:
 
 
 def quads(triples: Iterable[Triple]) -> list[ox.Quad]:
-    """Triples as quads of the default graph; a triple whose subject is a literal (owlrl types
-    literals) has no place in RDF and is left out."""
+    """Triples as quads of the default graph; a triple whose subject is a literal (owlrl types literals) has
+    no place in RDF and is left out."""
     return [ox.Quad(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in triples  # type: ignore[arg-type]
             if not isinstance(s, Literal)]
 
 
-def decision_store(content: Iterable[ox.Quad]) -> ox.Store:
-    """A new in-memory store holding ``content``."""
-    store = ox.Store()
-    store.extend(content)
-    return store
+class KnowledgeStore:
+    """The closed knowledge as Oxigraph quads, made once per knowledge, and the decision updates. Each claim
+    is decided in a store of its own (``claim``): the quads of the knowledge it needs and the claim's,
+    where the updates and queries run on one default graph, read, and dropped.
+
+    What a claim needs: the knowledge's core, and of its recommendations, coding rules and checks (its
+    *sources*) only those bearing on a code its lines are instances of. A source's own triples (its
+    subject, and the blank nodes only it links: its patient class, its derivation axioms) are kept
+    apart by source and indexed by the codes it supports, opposes or applies to, so the copy and the
+    updates follow the claim's codes, not the size of the knowledge. Every decision query reaches a
+    source through a line it bears on (``queries/decide/``), so the sources left out change nothing.
+
+    A claim's store is a copy because Oxigraph 0.5 decides slower in one long-lived store: a union of
+    named graphs as the dataset (``USING``) doubles the updates' time, and its in-memory store slows with
+    every graph dropped (decision record 0014 has the figures)."""
+
+    def __init__(self, closed: Iterable[Triple], updates: Iterable[str]) -> None:
+        closed = tuple(closed)
+        core, owned, self.bearing = _sliced(closed)
+        self.core = tuple(quads(core))
+        self.owned = {source: tuple(quads(triples)) for source, triples in owned.items()}
+        self.quads = (*self.core, *(q for source in sorted(self.owned, key=str) for q in self.owned[source]))
+        self.updates = tuple(updates)
+
+    def sources_for(self, triples: Iterable[Triple]) -> list[Node]:
+        """The sources bearing on a code that a claim line of ``triples`` is an instance of, in a stable order."""
+        types = [(s, o) for s, p, o in triples if p == _TYPE]
+        lines = {s for s, o in types if o == _CLAIM_LINE}
+        return sorted({source for s, o in types if s in lines for source in self.bearing.get(o, ())}, key=str)
+
+    @contextmanager
+    def claim(self, triples: Iterable[Triple], whole: bool = False) -> Iterator[ClaimGraph]:
+        """A store holding ``triples`` (a claim's facts and entailments) and the knowledge they need (all of
+        it with ``whole``: for the readers of the decided graph, explain, query, export and serve)."""
+        triples = list(triples)
+        store = ox.Store()
+        if whole:
+            store.extend(self.quads)
+        else:
+            store.extend(self.core)
+            for source in self.sources_for(triples):
+                store.extend(self.owned[source])
+        store.extend(quads(triples))
+        yield ClaimGraph(store, self.updates)
 
 
-def as_graph(store: ox.Store) -> Graph:
-    """The store's default graph as an rdflib graph, with necessity's prefixes bound."""
-    graph = Graph()
-    bind_prefixes(graph.namespace_manager)
-    for quad in store:
-        graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
-    return graph
+def _sliced(closed: tuple[Triple, ...]) -> tuple[list[Triple], dict[Node, list[Triple]], dict[Node, set[Node]]]:
+    """The closed knowledge split into its core and each source's own triples, and the sources by the codes
+    they bear on. A blank node belongs to a source when its connected part of the graph links that source
+    alone; else it stays in the core."""
+    bearing: dict[Node, set[Node]] = {}
+    for s, p, o in closed:
+        if p in _BEARING:
+            bearing.setdefault(o, set()).add(s)
+    sources = {s for found in bearing.values() for s in found}
+    parts = _blank_parts(closed)
+    links: dict[Node, set[Node]] = {}
+    for s, _, o in closed:
+        if isinstance(s, BNode) and o in sources:
+            links.setdefault(parts(s), set()).add(o)
+        if s in sources and isinstance(o, BNode):
+            links.setdefault(parts(o), set()).add(s)
+    core: list[Triple] = []
+    owned: dict[Node, list[Triple]] = {source: [] for source in sources}
+    for triple in closed:
+        subject = triple[0]
+        owners = {subject} if subject in sources else links.get(parts(subject), set()) if isinstance(subject, BNode) \
+            else set()
+        if len(owners) == 1:
+            owned[next(iter(owners))].append(triple)
+        else:
+            core.append(triple)
+    return core, owned, bearing
+
+
+def _blank_parts(closed: tuple[Triple, ...]) -> Any:
+    """A function giving each blank node the representative of its connected part (blank to blank links)."""
+    parent: dict[Node, Node] = {}
+
+    def find(node: Node) -> Node:
+        root = node
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(node, node) != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    for s, _, o in closed:
+        if isinstance(s, BNode) and isinstance(o, BNode):
+            a, b = find(s), find(o)
+            if a != b:
+                parent[a] = b
+    return find
+
+
+class ClaimGraph:
+    """One claim's graph together with the knowledge, where it is decided and read."""
+
+    def __init__(self, store: ox.Store, updates: tuple[str, ...]) -> None:
+        self._store, self._updates = store, updates
+
+    def apply_updates(self) -> None:
+        """Run the knowledge's decision updates, in order, in place."""
+        for text in self._updates:
+            self._store.update(text)
+
+    def query(self, text: str) -> Any:
+        """Run a SPARQL query over the knowledge and the claim."""
+        return self._store.query(text)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def as_graph(self) -> Graph:
+        """The knowledge and the claim as one rdflib graph, with necessity's prefixes bound."""
+        graph = Graph()
+        bind_prefixes(graph.namespace_manager)
+        for quad in self._store:
+            graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
+        return graph
 
 
 _STRING = "http://www.w3.org/2001/XMLSchema#string"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+_TYPE, _CLAIM_LINE = RDF.type, NEC.ClaimLine
+# The properties by which a recommendation, coding rule or check bears on the codes of claim lines.
+_BEARING = (NEC.supportsCode, NEC.opposesCode, NEC.appliesTo)

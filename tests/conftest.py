@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bundles import bundle, write  # noqa: E402
 
 from reasoner.cli.main import cli  # noqa: E402
+from reasoner.cli.options import knowledge as installed  # noqa: E402
 from reasoner.determine import Determination  # noqa: E402
 from reasoner.pipeline import review  # noqa: E402
 
@@ -54,6 +55,6 @@ def decide_lines(tmp_path: Path) -> Callable[..., dict[str, Determination]]:
     """Review a Bundle built by tests/bundles.py and return its determinations by code."""
     def decide(lines: list[Any], **spec: Any) -> dict[str, Determination]:
         path = write(tmp_path, bundle(lines, **spec))
-        return {d.code: d for d in review(path).claims[0].determinations}
+        return {d.code: d for d in review(path, installed()).claims[0].determinations}
     return decide
 

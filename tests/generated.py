@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 
-from reasoner.compiled import load_compiled, load_knowledge
+from reasoner.cli.options import knowledge as installed
 from reasoner.vocab import ICD, ICD_GROUP
 
 SERVICE_DATE = date(2026, 11, 20)
@@ -36,7 +36,8 @@ SELECT ?answer WHERE { ?question nec:linkId ?linkId . ?criterion nec:asks ?quest
 @cache
 def pools() -> dict[str, Any]:
     """What requests are drawn from, read from the knowledge base and the ICD-10-CM hierarchy."""
-    compiled, graph = load_compiled(), load_knowledge().graph
+    compiled = installed()
+    graph = compiled.graph
     declared = sorted(str(code) for code in compiled.tables.declared_codes)
     billing = [c.rsplit("/", 1)[1] for c in declared if "/code/cpt/" in c or "/code/hcpcs/" in c]
     drugs = [c.rsplit("/", 1)[1] for c in declared if "/code/rxnorm/" in c] + ["999001"]
@@ -57,7 +58,7 @@ def pools() -> dict[str, Any]:
 
 def _codes_below(named: list[str]) -> list[str]:
     """A few ICD-10-CM codes below each class the knowledge names (the class itself when it is a code)."""
-    hierarchy = load_compiled().hierarchy
+    hierarchy = installed().hierarchy
     children: dict[str, list[str]] = defaultdict(list)
     for child, parent in hierarchy.parents.items():
         if parent:

@@ -115,20 +115,20 @@ def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):
 
 
 def test_an_unchanged_copy_has_the_same_version(copy):
-    from reasoner.compiled import load_knowledge
-    from reasoner.knowledge import build_knowledge
+    from reasoner.cli.options import knowledge as installed
+    from reasoner.knowledge import content_version
 
-    assert build_knowledge(copy).version == load_knowledge().version
+    assert content_version(copy) == installed().version
 
 
 @pytest.mark.parametrize("relative", ["queries/decide/30-status.ru", "kg/codes/icd10cm.ttl.gz"])
 def test_the_version_changes_with_queries_and_the_hierarchy(copy, relative):
-    from reasoner.compiled import load_knowledge
-    from reasoner.knowledge import build_knowledge
+    from reasoner.cli.options import knowledge as installed
+    from reasoner.knowledge import content_version
 
     path = copy / relative
     path.write_bytes(path.read_bytes() + b"\n")
-    assert build_knowledge(copy).version != load_knowledge().version
+    assert content_version(copy) != installed().version
 
 
 @pytest.mark.parametrize("relative, old, where, message", [

@@ -12,12 +12,9 @@ import pytest
 from bundles import bundle, kinds, write
 
 from reasoner import resources
-from reasoner.compiled import compiled_for, load_compiled
-from reasoner.determine import decide
-from reasoner.ingest import read_request
-from reasoner.knowledge import build_knowledge
-from reasoner.pipeline import closed_quads
-from reasoner.store import decision_store
+from reasoner.cli.options import knowledge as installed
+from reasoner.knowledge import Knowledge
+from reasoner.pipeline import review
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = str(ROOT / "examples" / "seed-aml-port.json")
@@ -73,7 +70,7 @@ def test_as_of_must_be_a_date(run_cli):
 
 def test_version_prints_the_knowledge_base_version_every_output_records(run_cli):
     printed = run_cli("--version").stdout
-    version = load_compiled().version
+    version = installed().version
     assert printed == f"necessity 0.1.0, knowledge base {version}\n"
     assert json.loads(run_cli("determine", SEED, "--format", "json").stdout)["knowledge_base_version"] == version
     assert f"Knowledge base version {version}" in run_cli("determine", SEED, "--format", "fhir").stdout
@@ -164,17 +161,13 @@ def with_test_guidelines(tmp_path_factory: pytest.TempPathFactory) -> object:
     for name in ("ontology", "kg", "queries"):
         shutil.copytree(resources.data_root() / name, root / name)
     (root / "kg" / "guidelines" / "test-conflicts.ttl").write_text(TEST_GUIDELINES)
-    build_knowledge.cache_clear()
-    try:
-        return compiled_for.__wrapped__(root)  # type: ignore[attr-defined]
-    finally:
-        build_knowledge.cache_clear()
+    return Knowledge.build(root)
 
 
-def decided_with(compiled: object, tmp_path: Path, codes: list[str], **spec: object) -> dict[str, object]:
-    request = read_request(write(tmp_path, bundle(codes, **spec)))
-    store = decision_store(closed_quads(request, request.claims[0], "fast", compiled))  # type: ignore[arg-type]
-    return {d.code: d for d in decide(store)}
+def decided_with(knowledge: Knowledge, tmp_path: Path, codes: list[str], **spec: object) -> dict[str, object]:
+    """The determinations by code of a request reviewed with ``knowledge`` (its tables, its hierarchy)."""
+    result = review(write(tmp_path, bundle(codes, **spec)), knowledge)
+    return {d.code: d for d in result.claims[0].determinations}
 
 
 def conflict(line: object) -> tuple[str, str]:

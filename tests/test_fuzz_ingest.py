@@ -14,6 +14,7 @@ from bundles import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.errors import NecessityError
 from reasoner.pipeline import review
 
@@ -34,7 +35,7 @@ FHIR_WORDS = ["resourceType", "Bundle", "Patient", "Claim", "entry", "resource",
 def reviewed_or_refused(path: Path) -> None:
     """Review the request at ``path``: it must give a review or raise one of necessity's own errors."""
     try:
-        result = review(path)
+        result = review(path, installed())
     except NecessityError as error:
         assert str(error)
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.compiled import load_knowledge
+from reasoner.cli.options import knowledge as installed
 from reasoner.pipeline import review
 from reasoner.render.json import render_json
 
@@ -20,7 +20,7 @@ CASES = sorted((ROOT / "examples").glob("*.json"))
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_golden(case, update_golden, monkeypatch):
     monkeypatch.chdir(ROOT)
-    actual = render_json(review(case.relative_to(ROOT)))
+    actual = render_json(review(case.relative_to(ROOT), installed()))
     golden = ROOT / "tests" / "golden" / f"{case.stem}.json"
     if update_golden:
         golden.write_text(actual, encoding="utf-8")
@@ -36,7 +36,7 @@ def codes_with_policy() -> set[str]:
         SELECT DISTINCT ?n WHERE { { ?r nec:supportsCode|nec:opposesCode ?c }
                                    UNION { ?r nec:appliesTo ?c ; nec:requirement ?q }
         ?code rdfs:subClassOf* ?c ; skos:notation ?n . FILTER(isIRI(?c)) }"""
-    return {str(row.n) for row in load_knowledge().graph.query(query)}
+    return {str(row.n) for row in installed().graph.query(query)}
 
 
 IN_SCOPE = {"36560", "36561", "76937", "77001", "99151", "99152", "99153", "J0690", "J2001", "J2250", "J3010",
@@ -52,7 +52,7 @@ def test_every_code_in_scope_has_a_policy():
 def test_expected_statuses_of_the_examples(case):
     """The statuses and warnings the example's own *.expected.json allows, for every line it lists."""
     spec = json.loads((case.parent / "expected" / f"{case.stem}.expected.json").read_text())
-    found = {d.code: d for c in review(case).claims for d in c.determinations}
+    found = {d.code: d for c in review(case, installed()).claims for d in c.determinations}
     covered = spec["expect"]
     assert set(covered) <= codes_with_policy()
     for code, allowed in covered.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reasoner import resources
-from reasoner.compiled import load_knowledge
+from reasoner.cli.options import knowledge as installed
 
 ROOT = Path(__file__).resolve().parent.parent
 NEC = "PREFIX nec: <https://necessity.example/ns#>\n"
@@ -20,7 +20,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
 def rows(query: str) -> list:
-    return list(load_knowledge().graph.query(NEC + query))
+    return list(installed().graph.query(NEC + query))
 
 
 def test_unconfirmed_facts_are_marked():

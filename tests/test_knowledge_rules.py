@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from bundles import kinds, states
 
+from reasoner.cli.options import knowledge as installed
+
 AML = ("C92.00",)
 IV_CHEMO = (("3041", "iv"), ("3109", "iv"))
 DOCS_76937 = {"us-guidance.sites-evaluated": True, "us-guidance.vessel-patency": True,
@@ -58,7 +60,7 @@ def test_esmo_2015_port_needs_info_without_birth_date(decide_lines, tmp_path):
 
     data = bundle([PORT], conditions=AML, meds=IV_CHEMO)
     del data["entry"][0]["resource"]["birthDate"]
-    line = review(write(tmp_path, data)).claims[0].determinations[0]
+    line = review(write(tmp_path, data), installed()).claims[0].determinations[0]
     assert line.status == "needs-info"
     assert states(line)["crit:adult"] == "unknown"
     assert states(line)["crit:age-5-or-older"] == "unknown"
@@ -154,7 +156,7 @@ def test_contradictory_documentation_answers_leave_the_element_unknown(decide_li
     data = bundle([PORT, "76937"], conditions=AML, meds=IV_CHEMO, docs=DOCS_76937)
     items = data["entry"][-2]["resource"]["item"]
     items.append({"linkId": "us-guidance.vessel-patency", "answer": [{"valueBoolean": False}]})
-    line = review(write(tmp_path, data)).claims[0].determinations[1]
+    line = review(write(tmp_path, data), installed()).claims[0].determinations[1]
     assert {d.link_id: d.state for d in line.documentation}["us-guidance.vessel-patency"] == "unknown"
     assert line.status == "needs-info"
 

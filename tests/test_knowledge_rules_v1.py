@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from bundles import kinds, states
 
+from reasoner.cli.options import knowledge as installed
+
 AML = ("C92.00",)
 IV_CHEMO = (("3041", "iv"), ("3109", "iv"))
 FLUDARABINE = (("24698", "iv"), ("3041", "iv"))
@@ -321,7 +323,7 @@ def test_an_unclassified_iv_drug_leaves_planned_iv_therapy_unknown(decide_lines,
 
     from reasoner.pipeline import review
 
-    result = review(write(tmp_path, bundle([PORT, "85027"], conditions=AML, meds=(("999001", "iv"),))))
+    result = review(write(tmp_path, bundle([PORT, "85027"], conditions=AML, meds=(("999001", "iv"),))), installed())
     lines = {d.code: d for d in result.claims[0].determinations}
     assert lines[PORT].status == "needs-info"
     assert states(lines[PORT])["crit:planned-iv-antineoplastic-therapy"] == "unknown"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
@@ -31,10 +32,10 @@ def test_every_claim_of_the_bundle_is_reviewed(path, record_property):
               if entry["resource"]["resourceType"] == "Claim"]
     if not claims:  # the hospital and practitioner bundles hold no patient and no claim: not requests
         with pytest.raises(InputError, match="Bundle: entry: expected exactly one Patient, found 0"):
-            review(path)
+            review(path, installed())
         record_property("corpus-summary", f"{path.name}: not a review request (no Patient, no Claim): exit 2")
         return
-    result = review(path)
+    result = review(path, installed())
     entries = json.loads(path.read_text(encoding="utf-8"))["entry"]
     assert [e.entry for e in result.ingest] == list(range(len(entries)))  # every entry accounted for, once
     assert all(e.reason for e in result.ingest if e.use != "used")

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from reasoner.batch.inputs import Item
-from reasoner.compiled import load_compiled
+from reasoner.engines import Engine
 from reasoner.errors import NecessityError
 from reasoner.ingest import parse_request
+from reasoner.knowledge import Knowledge
 from reasoner.pipeline import Review, review_request
 from reasoner.render import REVIEWER_LINE
 
@@ -38,22 +39,24 @@ class Outcome:
     errors: tuple[tuple[str | None, str], ...]
 
 
-def review_item(item: Item, engine: str) -> Outcome:
-    """Review one batch item with ``engine``; never raise for the request's sake (its error is recorded)."""
-    version = load_compiled().version
+def review_item(item: Item, knowledge: Knowledge, engine: Engine) -> Outcome:
+    """Review one batch item with ``knowledge`` and ``engine``; never raise for the request's sake (its error
+    is recorded)."""
+    version, name = knowledge.version, engine.name
     if item.error is not None:
-        return Outcome(item.request, item.digest, engine, version, None, ((None, str(item.error)),))
+        return Outcome(item.request, item.digest, name, version, None, ((None, str(item.error)),))
     try:
-        review = review_request(parse_request(item.data, item.request, item.kind, item.base), engine=engine)
+        review = review_request(parse_request(item.data, item.request, item.kind, knowledge, item.base), knowledge,
+                                engine)
     except NecessityError as exc:
-        return Outcome(item.request, item.digest, engine, version, None, ((None, str(exc)),))
+        return Outcome(item.request, item.digest, name, version, None, ((None, str(exc)),))
     except Exception as exc:  # noqa: BLE001 - a bug in necessity must not stop a batch of millions
         log.exception("necessity failed on a request of the batch")
-        return Outcome(item.request, item.digest, engine, version, None,
+        return Outcome(item.request, item.digest, name, version, None,
                        ((None, f"necessity failed on this request (a bug: please report it): "
                                f"{type(exc).__name__}: {exc}"),))
     errors = tuple((r.source.partition("/")[2] or r.source, str(r.error)) for r in review.rejected)
-    return Outcome(item.request, item.digest, engine, version, review, errors)
+    return Outcome(item.request, item.digest, name, version, review, errors)
 
 
 def line_records(outcome: Outcome) -> list[dict[str, Any]]:

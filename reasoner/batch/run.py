@@ -15,29 +15,21 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from reasoner.batch.formats import format_named
 from reasoner.batch.inputs import Item, count, items, sources
 from reasoner.batch.output import Done, open_output
-from reasoner.batch.records import review_item, statuses
-from reasoner.compiled import load_compiled
+from reasoner.batch.work import Reviewed, review_to_text
+from reasoner.engines import Engine
 from reasoner.errors import NecessityError
+from reasoner.knowledge import Knowledge
 from reasoner.processes import stop_with_parent
 from reasoner.render import REVIEWER_LINE
 
 STATUSES = ("justified", "not-justified", "needs-info", "coding-error", "no-policy")
 WINDOW = 32  # requests handed to each worker process at a time: the inputs are never all in memory
-
-
-@dataclass(frozen=True)
-class Reviewed:
-    """One request done: its id, its records as text, its lines' statuses and its number of errors."""
-
-    request: str
-    text: str
-    statuses: Counter[str]
-    errors: int
 
 
 @dataclass
@@ -88,26 +80,28 @@ class Summary:
         return "\n".join(text) + "\n"
 
 
-def run_batch(inputs: list[str], out: str, output_format: str = "ndjson", workers: int = 1, resume: bool = False,
-              engine: str = "fast", spark: str | None = None, progress: bool | None = None) -> Summary:
-    """Review every request of ``inputs`` and write its records to ``out`` (``-``: standard output) as
-    they come. ``workers`` processes (or the Spark master ``spark``) review them; ``resume`` finishes an
-    interrupted batch. A progress bar shows on a terminal (``progress`` None) or when asked."""
+def run_batch(inputs: list[str], out: str, knowledge: Knowledge, engine: Engine, output_format: str = "ndjson",
+              workers: int = 1, resume: bool = False, spark: str | None = None,
+              progress: bool | None = None) -> Summary:
+    """Review every request of ``inputs`` with ``knowledge`` and ``engine`` and write its records to ``out``
+    (``-``: standard output) as they come. ``workers`` processes (or the Spark master ``spark``) review
+    them, each loading the same knowledge; ``resume`` finishes an interrupted batch. A progress bar shows
+    on a terminal (``progress`` None) or when asked."""
     form = format_named(output_format)
     listed = sources(inputs, out)
     if spark is not None:
         from reasoner.spark import require_pyspark
 
         require_pyspark()
-    version = load_compiled().version
+    version = knowledge.version
     output = open_output(out, form, version, resume)
-    summary = Summary(out, version, engine, output.done, resumable=output.file)
+    summary = Summary(out, version, engine.name, output.done, resumable=output.file)
     todo = _not_done(items(listed), output.done, out)
     total = count(listed) if (sys.stderr.isatty() if progress is None else progress) else None
     bar = _progress(None if total is None else total - len(output.done.requests), progress)
     started = time.perf_counter()
     try:
-        for reviewed in _reviewed(todo, output_format, engine, workers, spark, version):
+        for reviewed in _reviewed(todo, output_format, knowledge, engine, workers, spark):
             output.write_request(reviewed.text)
             summary.add(reviewed)
             bar.update(1)
@@ -145,24 +139,19 @@ def _not_done(todo: Iterable[Item], done: Done, out: str) -> Iterator[Item]:
                              "inputs: resume with the inputs it was written from")
 
 
-def review_to_text(item: Item, output_format: str, engine: str) -> Reviewed:
-    """Review one item and render its records in ``output_format`` (the work of every worker)."""
-    outcome = review_item(item, engine)
-    return Reviewed(item.request, format_named(output_format).render(outcome), statuses(outcome), len(outcome.errors))
-
-
-def _reviewed(todo: Iterator[Item], output_format: str, engine: str, workers: int, spark: str | None,
-              version: str) -> Iterable[Reviewed]:
+def _reviewed(todo: Iterator[Item], output_format: str, knowledge: Knowledge, engine: Engine, workers: int,
+              spark: str | None) -> Iterable[Reviewed]:
     if spark is not None:
         from reasoner.spark import reviewed_on_spark
 
-        return reviewed_on_spark(todo, spark, output_format, engine, version)
+        return reviewed_on_spark(todo, spark, output_format, knowledge, engine.name)
     if workers == 1:
-        return (review_to_text(item, output_format, engine) for item in todo)
-    return _in_processes(todo, output_format, engine, workers)
+        return (review_to_text(item, output_format, knowledge, engine) for item in todo)
+    return _in_processes(todo, output_format, knowledge, engine.name, workers)
 
 
-def _in_processes(todo: Iterator[Item], output_format: str, engine: str, workers: int) -> Iterator[Reviewed]:
+def _in_processes(todo: Iterator[Item], output_format: str, knowledge: Knowledge, engine: str,
+                  workers: int) -> Iterator[Reviewed]:
     """Reviewed by ``workers`` processes, in input order, a window of requests at a time. A worker that
     dies (killed, out of memory) stops the batch with an error; what was written stays for --resume.
 
@@ -174,30 +163,37 @@ def _in_processes(todo: Iterator[Item], output_format: str, engine: str, workers
     would make the workers the fork server's children, not this process's.)"""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(os.getpid(),)) as pool:
+                             initargs=(os.getpid(), knowledge.root, knowledge.version, engine)) as pool:
         while window := list(itertools.islice(todo, workers * WINDOW)):
             try:
-                yield from pool.map(_WorkerTask(output_format, engine), window)
+                yield from pool.map(_WorkerTask(output_format), window)
             except BrokenProcessPool as exc:
                 raise NecessityError("a worker process died (killed, or out of memory): the requests written so "
                                      "far are kept; rerun the same command with --resume") from exc
 
 
-def _start_worker(parent: int) -> None:
-    """In a worker process: stop when the batch process ``parent`` dies, leave Ctrl-C to the batch (which
-    stops the workers) and load the knowledge once."""
+def _start_worker(parent: int, root: Path, version: str, engine: str) -> None:
+    """In a worker process, its edge: stop when the batch process ``parent`` dies, leave Ctrl-C to the batch
+    (which stops the workers), and load the batch's knowledge (of ``root``, from the cache) and engine once."""
     stop_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    load_compiled()
+    knowledge = Knowledge.load(root)
+    if knowledge.version != version:
+        raise NecessityError(f"a worker read knowledge {knowledge.version}, the batch has {version}: the knowledge "
+                             "files changed while the batch started")
+    _WORKER["knowledge"], _WORKER["engine"] = knowledge, knowledge.engine(engine)
+
+
+# The knowledge and engine of a worker process, set once by _start_worker (never in the batch's own process).
+_WORKER: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
 class _WorkerTask:
     output_format: str
-    engine: str
 
     def __call__(self, item: Item) -> Reviewed:
-        return review_to_text(item, self.output_format, self.engine)
+        return review_to_text(item, self.output_format, _WORKER["knowledge"], _WORKER["engine"])
 
 
 class Bar(Protocol):

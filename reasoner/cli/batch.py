@@ -8,7 +8,8 @@ import click
 
 from reasoner.batch.formats import FORMATS
 from reasoner.batch.run import run_batch
-from reasoner.cli.options import engine_option
+from reasoner.cli.options import engine_option, knowledge
+from reasoner.engines import Engine
 
 
 @click.command()
@@ -28,7 +29,7 @@ from reasoner.cli.options import engine_option
               help="Show a progress bar on standard error (default: when it is a terminal).")
 @engine_option
 def batch(inputs: tuple[str, ...], out: str, output_format: str, workers: int, resume: bool, master: str | None,
-          progress: bool | None, engine: str) -> None:
+          progress: bool | None, engine: Engine) -> None:
     """Review every request of INPUT... and write one record per claim line to OUT as it goes.
 
     INPUT is a request file (.json, .ttl), a folder of them (and of .ndjson files; not its subfolders), or
@@ -39,7 +40,7 @@ def batch(inputs: tuple[str, ...], out: str, output_format: str, workers: int, r
     Example: necessity batch examples -o reviews.ndjson
     """
     try:
-        summary = run_batch(list(inputs), out, output_format, workers, resume, engine, master, progress)
+        summary = run_batch(list(inputs), out, knowledge(), engine, output_format, workers, resume, master, progress)
     except KeyboardInterrupt:  # before the first request: nothing written
         click.echo("necessity batch interrupted before it began", err=True)
         sys.exit(130)

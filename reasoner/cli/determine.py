@@ -12,9 +12,11 @@ from reasoner.cli.options import (
     engine_option,
     exit_if_rejected,
     format_option,
+    knowledge,
     request_argument,
     strict_option,
 )
+from reasoner.engines import Engine
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
 from reasoner.render.json import render_json
@@ -28,7 +30,7 @@ from reasoner.render.text import render_text
 @engine_option
 @as_of_option
 @strict_option
-def determine(request: str, claim_id: str | None, output_format: str, engine: str, as_of: date | None,
+def determine(request: str, claim_id: str | None, output_format: str, engine: Engine, as_of: date | None,
               strict: bool) -> None:
     """Decide whether each claim line of REQUEST is medically necessary, and show why.
 
@@ -37,7 +39,7 @@ def determine(request: str, claim_id: str | None, output_format: str, engine: st
 
     Example: necessity determine examples/seed-aml-port.json --format json
     """
-    result = review(request, claim_id, engine, as_of, strict)
+    result = review(request, knowledge(), engine, claim_id, as_of, strict)
     renderers = {"json": render_json, "fhir": render_fhir, "text": render_text}
     click.echo(renderers[output_format](result), nl=False)
     exit_if_rejected(result)

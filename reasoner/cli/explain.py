@@ -6,7 +6,8 @@ from datetime import date
 
 import click
 
-from reasoner.cli.options import as_of_option, claim_option, engine_option, request_argument
+from reasoner.cli.options import as_of_option, claim_option, engine_option, knowledge, request_argument
+from reasoner.engines import Engine
 from reasoner.explain import explain as explain_line
 from reasoner.render.explain import render_explanations
 
@@ -19,7 +20,7 @@ from reasoner.render.explain import render_explanations
               show_default=True, help="Output format (mermaid: a flowchart for a Markdown viewer).")
 @engine_option
 @as_of_option
-def explain(request: str, code: str, claim_id: str | None, output_format: str, engine: str,
+def explain(request: str, code: str, claim_id: str | None, output_format: str, engine: Engine,
             as_of: date | None) -> None:
     """Show the proof of the claim line billed with CODE: each recommendation and rule considered,
     its criteria with the facts that decide them, its guideline and citations, and, for a line that
@@ -27,4 +28,5 @@ def explain(request: str, code: str, claim_id: str | None, output_format: str, e
 
     Example: necessity explain examples/seed-aml-port.json --code P9037
     """
-    click.echo(render_explanations(explain_line(request, code, claim_id, engine, as_of), output_format), nl=False)
+    explanations = explain_line(request, code, knowledge(), engine, claim_id, as_of)
+    click.echo(render_explanations(explanations, output_format), nl=False)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from reasoner.cli.options import claim_option, engine_option
+from reasoner.cli.options import claim_option, engine_option, knowledge
+from reasoner.engines import Engine
 from reasoner.errors import NecessityError
 from reasoner.export import knowledge_view, proof_view
 from reasoner.files import destination, write_whole
@@ -26,7 +27,7 @@ from reasoner.render.graph import FORMATS, render_graph
               help="The file to write ('-' for standard output).")
 @engine_option
 def export(request: str | None, output_format: str, code: str | None, claim_id: str | None, output: str,
-           engine: str) -> None:
+           engine: Engine) -> None:
     """Export the knowledge base, or with REQUEST the proof of its claim lines (each line, the
     recommendations and rules considered, their criteria and facts, guidelines and citations; the
     proof path highlighted), as a graph file.
@@ -37,7 +38,7 @@ def export(request: str | None, output_format: str, code: str | None, claim_id: 
         raise NecessityError("--claim picks a claim of a REQUEST: give the request too")
     if output != "-":
         destination(Path(output))  # refused before the work if it is not somewhere a file can be written
-    view = proof_view(request, code, claim_id, engine) if request else knowledge_view(code)
+    view = proof_view(request, knowledge(), code, claim_id, engine) if request else knowledge_view(knowledge(), code)
     content = render_graph(view, output_format)
     if output == "-":
         sys.stdout.buffer.write(content)

@@ -1,17 +1,22 @@
-"""Options and endings shared by the commands."""
+"""Options and endings shared by the commands, and the process's one knowledge: loaded once, at this
+edge, and passed to every operation below it."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from reasoner.knowledge import Knowledge
 
 request_argument = click.argument("request", type=click.Path(dir_okay=False, path_type=str))
 claim_option = click.option("--claim", "claim_id", default=None, metavar="ID", help="Review only this Claim (its id).")
 format_option = click.option("--format", "output_format", type=click.Choice(["text", "json", "fhir"]), default="text",
                              show_default=True, help="Output format.")
 engine_option = click.option("--engine", type=click.Choice(["fast", "reference"]), default="fast", show_default=True,
+                             callback=lambda ctx, param, value: knowledge().engine(value),
                              help="Inference engine: fast (compiled OWL 2 RL rules) or reference (owlrl's full "
                                   "closure; seconds per claim).")
 
@@ -23,6 +28,19 @@ as_of_option = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y
 strict_option = click.option("--strict", is_flag=True, default=False,
                              help="Refuse a request with a lab unit that cannot be converted (exit 2) instead of "
                                   "leaving that lab unknown.")
+
+
+def knowledge() -> Knowledge:
+    """The installed knowledge, loaded on first use (from its cache on disk) and kept for this process."""
+    if _LOADED is None:
+        from reasoner.knowledge import Knowledge
+
+        globals()["_LOADED"] = Knowledge.load()
+    assert _LOADED is not None
+    return _LOADED
+
+
+_LOADED: Knowledge | None = None
 
 
 def exit_if_rejected(review: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from reasoner.cli.options import knowledge
 from reasoner.questionnaire import documentation_needs
 from reasoner.render.questionnaire import render_questionnaire
 
@@ -19,4 +20,4 @@ def questionnaire(code: str, output_format: str) -> None:
 
     Example: necessity questionnaire 76937 --format text
     """
-    click.echo(render_questionnaire(documentation_needs(code), output_format), nl=False)
+    click.echo(render_questionnaire(documentation_needs(code, knowledge()), output_format), nl=False)

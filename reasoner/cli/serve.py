@@ -7,7 +7,7 @@ from types import FrameType
 
 import click
 
-from reasoner.cli.options import claim_option
+from reasoner.cli.options import claim_option, knowledge
 from reasoner.serve import LOOPBACK, Endpoint
 from reasoner.serve import serve as serve_store
 
@@ -31,7 +31,7 @@ def serve(request: str | None, claim_id: str | None, host: str, port: int, timeo
         click.echo(f"necessity: warning: listening on {host}, not loopback: anyone who reaches this machine can "
                    "read the knowledge base and the request's patient data", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    serve_store(request, claim_id, host, port, timeout, _announce)
+    serve_store(knowledge(), request, claim_id, host, port, timeout, _announce)
 
 
 def _announce(endpoint: Endpoint) -> None:

@@ -4,7 +4,7 @@ facts only (``infer``).
 
 The schema rules (scm-*) and the rules about the knowledge's own individuals (cls-oo, prp-* on
 guidelines and codes) run once, when the reference engine closes the knowledge base alone (see
-``reasoner/compiled.py``). What is left per request is forward chaining over the request's
+``reasoner/knowledge.py``). What is left per request is forward chaining over the request's
 individuals: a worklist of new triples, each looked up in the tables below. The rules are named
 after the W3C's OWL 2 RL profile, section 4.3 (https://www.w3.org/TR/owl2-profiles/#OWL_2_RL);
 ``docs/decisions/0008-fast-engine.md`` lists each one with the test that proves it. A knowledge

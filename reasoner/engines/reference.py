@@ -5,19 +5,28 @@ datatype restrictions with facets (numeric thresholds). It defines what is right
 from __future__ import annotations
 
 import owlrl
-from rdflib import Graph
+from rdflib import Dataset, Graph, URIRef
+from rdflib.term import Node
 
-from reasoner.vocab import bind_prefixes
+Triple = tuple[Node, Node, Node]
+
+_ASSERTED = URIRef("urn:necessity:asserted")
+_INFERRED = URIRef("urn:necessity:inferred")
 
 
-def infer(knowledge: Graph, facts: Graph) -> Graph:
-    """Return a new graph: the knowledge, the facts, and everything OWL 2 RL derives from them."""
-    graph = Graph()
-    bind_prefixes(graph.namespace_manager)
+def entailments(knowledge: Graph, facts: Graph) -> Graph:
+    """What OWL 2 RL derives from the knowledge and the facts together, kept apart from them: owlrl reads
+    the union of the asserted graph and what it has inferred so far, and writes only to the inferred
+    graph (``destination=``). A few triples may repeat asserted ones that owlrl derives again."""
+    dataset = Dataset(default_union=True)
+    asserted = dataset.graph(_ASSERTED)
     for source in (knowledge, facts):
         for triple in source:
-            graph.add(triple)
+            asserted.add(triple)
     closure = owlrl.DeductiveClosure(owlrl.OWLRL_Extension, rdfs_closure=False, axiomatic_triples=False,
                                      datatype_axioms=False)
-    closure.expand(graph)
-    return graph
+    closure.expand(dataset, destination=_INFERRED)
+    inferred = Graph()
+    for triple in dataset.graph(_INFERRED):
+        inferred.add(triple)
+    return inferred

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reasoner.errors import InputError
 from reasoner.ingest.model import Request
-from reasoner.ingest.tables import Tables
+
+if TYPE_CHECKING:
+    from reasoner.knowledge import Knowledge
 
 # A review request is one patient's claims and the facts they rest on; a file larger than this is not
 # one (a whole health record, or junk), and reading it would take the memory of many requests.
 MAX_REQUEST_BYTES = 32 << 20
 
 
-def read_request(path: str | Path, tables: Tables | None = None) -> Request:
+def read_request(path: str | Path, knowledge: Knowledge) -> Request:
     """Read a request file: ``.json`` as a FHIR R4 Bundle, ``.ttl`` as Turtle in necessity's vocabulary, with
-    the knowledge's reference tables (the installed knowledge's by default)."""
+    the reference tables and the patient shapes of ``knowledge``."""
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "-", "-", "no such file")
@@ -23,24 +26,20 @@ def read_request(path: str | Path, tables: Tables | None = None) -> Request:
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         raise InputError(str(path), "-", "-", "not a request: expected a FHIR Bundle (.json) or Turtle (.ttl)")
-    return parse_request(path.read_bytes(), str(path), kind, base=path.absolute().as_uri(), tables=tables)
+    return parse_request(path.read_bytes(), str(path), kind, knowledge, base=path.absolute().as_uri())
 
 
-def parse_request(data: bytes, where: str, kind: str, base: str | None = None, tables: Tables | None = None) -> Request:
+def parse_request(data: bytes, where: str, kind: str, knowledge: Knowledge, base: str | None = None) -> Request:
     """Read a request from ``data``: ``kind`` ``json`` is a FHIR R4 Bundle, ``turtle`` Turtle in necessity's
     vocabulary (relative IRIs resolved against ``base``). Errors name ``where``."""
     check_size(len(data), where)
-    if tables is None:
-        from reasoner.compiled import load_compiled
-
-        tables = load_compiled().tables
     if kind == "turtle":
         from reasoner.ingest.turtle import read_turtle
 
-        return read_turtle(data, where, tables.systems, base)
+        return read_turtle(data, where, knowledge.tables.systems, knowledge.shapes, base)
     from reasoner.ingest.fhir import read_bundle
 
-    return read_bundle(data, where, tables)
+    return read_bundle(data, where, knowledge.tables)
 
 
 def check_size(size: int, where: str) -> None:

@@ -3,28 +3,20 @@ and the facts graph ingest makes for each claim, whichever the input was."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from rdflib import RDF, Graph, Namespace, URIRef
 
-from reasoner import resources
 from reasoner.errors import InputError
 from reasoner.vocab import NEC
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 
-@cache
-def _shapes() -> Graph:
-    return Graph().parse(resources.shapes_file("patient"), format="turtle")
-
-
-def check_patient_graph(graph: Graph, where: str) -> None:
-    """Raise InputError naming ``where``, the node (its source resource, when known) and the property of
-    the first shape violation."""
+def check_patient_graph(graph: Graph, where: str, shapes: Graph) -> None:
+    """Check ``graph`` against the patient ``shapes``; raise InputError naming ``where``, the node (its
+    source resource, when known) and the property of the first shape violation."""
     from pyshacl import validate
 
-    conforms, report, _ = validate(graph, shacl_graph=_shapes(), advanced=False, allow_warnings=False)
+    conforms, report, _ = validate(graph, shacl_graph=shapes, advanced=False, allow_warnings=False)
     if conforms:
         return
     results = sorted(report.subjects(RDF.type, SH.ValidationResult), key=lambda r: str(report.value(r, SH.focusNode)))

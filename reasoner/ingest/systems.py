@@ -12,7 +12,7 @@ from typing import Any
 
 from rdflib import Graph
 
-from reasoner import resources
+from reasoner.resources import Queries
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,15 @@ class CodeSystems:
         return next(label for kind, n, _, label in self.uris.values() if n == namespace and kind == "own")
 
 
-def code_systems(knowledge: Graph) -> CodeSystems:
+def code_systems(knowledge: Graph, queries: Queries) -> CodeSystems:
     """The code-system table of the knowledge graph (``queries/ingest/code-systems.rq``), the forms of the
     codes, the billing systems and the yes/no answer codings."""
-    rows: Any = knowledge.query(resources.query_text("ingest/code-systems.rq"))
+    rows: Any = knowledge.query(queries.text("ingest/code-systems.rq"))
     uris = {str(r.uri): (str(r.kind), str(r.namespace) if r.namespace is not None else None, str(r.canonical),
                          str(r.label)) for r in rows}
-    forms: Any = knowledge.query(resources.query_text("ingest/code-forms.rq"))
-    billing: Any = knowledge.query(resources.query_text("ingest/billing-systems.rq"))
-    yes_no: Any = knowledge.query(resources.query_text("ingest/boolean-codings.rq"))
+    forms: Any = knowledge.query(queries.text("ingest/code-forms.rq"))
+    billing: Any = knowledge.query(queries.text("ingest/billing-systems.rq"))
+    yes_no: Any = knowledge.query(queries.text("ingest/boolean-codings.rq"))
     return CodeSystems(uris=uris, forms={str(r.namespace): str(r.form) for r in forms},
                        billing=tuple(str(r.namespace) for r in billing),
                        yes_no={(str(r.system), str(r.code)): bool(r.means.toPython()) for r in yes_no})

@@ -2,7 +2,8 @@
 each lab value the knowledge base reads is converted to its analyte's canonical unit by UCUM arithmetic,
 with the aliases and accepted units of ``kg/units/``), the answer type of each documentation question,
 the code classes the knowledge base declares, the code systems (``reasoner/ingest/systems.py``: a code
-from a request becomes an IRI of its system only when it has that system's form) and the plausible age.
+from a request becomes an IRI of its system only when it has that system's form), the plausible age and
+the ICD-10-CM hierarchy.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 
-from reasoner import resources
+from reasoner.hierarchy import Hierarchy
 from reasoner.ingest.systems import CodeSystems, code_systems
 from reasoner.ingest.units import ImplausibleValue as ImplausibleValue
 from reasoner.ingest.units import UnitError as UnitError
 from reasoner.ingest.units import UnitTable, unit_table
+from reasoner.resources import Queries
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Tables:
     answer_types: dict[str, str]
     declared_codes: frozenset[URIRef]
     systems: CodeSystems
+    hierarchy: Hierarchy
     max_age: int | None = None
 
     def declares(self, code: URIRef) -> bool:
@@ -45,15 +48,16 @@ class AnswerError(ValueError):
     """A documentation answer of the wrong type for its question."""
 
 
-def reference_tables(knowledge: Graph) -> Tables:
-    """Read the unit table, the question answer types and the declared codes from the knowledge graph."""
-    rows: Any = knowledge.query(resources.query_text("ingest/question-types.rq"))
+def reference_tables(knowledge: Graph, queries: Queries, hierarchy: Hierarchy) -> Tables:
+    """Read the unit table, the question answer types, the declared codes and the code systems from the
+    knowledge graph with the ``ingest/`` queries, beside the ICD-10-CM ``hierarchy``."""
+    rows: Any = knowledge.query(queries.text("ingest/question-types.rq"))
     types = {str(row.linkId): str(row.answerType).rsplit("#", 1)[1] for row in rows}
-    codes: Any = knowledge.query(resources.query_text("ingest/declared-codes.rq"))
-    ages: Any = knowledge.query(resources.query_text("ingest/plausible-age.rq"))
-    return Tables(units=unit_table(knowledge), answer_types=types,
-                  declared_codes=frozenset(row.code for row in codes), systems=code_systems(knowledge),
-                  max_age=min((int(row.maximum) for row in ages), default=None))
+    codes: Any = knowledge.query(queries.text("ingest/declared-codes.rq"))
+    ages: Any = knowledge.query(queries.text("ingest/plausible-age.rq"))
+    return Tables(units=unit_table(knowledge, queries), answer_types=types,
+                  declared_codes=frozenset(row.code for row in codes), systems=code_systems(knowledge, queries),
+                  hierarchy=hierarchy, max_age=min((int(row.maximum) for row in ages), default=None))
 
 
 def _article(word: str) -> str:

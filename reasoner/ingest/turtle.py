@@ -27,15 +27,16 @@ USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
 TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
 
 
-def read_turtle(data: bytes, where: str, systems: CodeSystems, base: str | None = None) -> model.Request:
+def read_turtle(data: bytes, where: str, systems: CodeSystems, shapes: Graph, base: str | None = None
+                ) -> model.Request:
     """Read a Turtle request (``data``, relative IRIs resolved against ``base``), its billed codes in the code
-    systems of the knowledge (``systems``); raise InputError naming ``where`` (the file), the node and the
-    property at fault."""
+    systems of the knowledge (``systems``), checked against the patient ``shapes``; raise InputError naming
+    ``where`` (the file), the node and the property at fault."""
     graph = skolemized(_parse(data, where, base))
     reader = _Reader(graph, where, systems)
     for claim in sorted(set(graph.objects(None, NEC.onClaim)), key=str):  # before the shapes, which cost more
         model.check_line_count(len(set(graph.subjects(NEC.onClaim, claim))), where, reader.name(claim), "nec:onClaim")
-    check_patient_graph(graph, where)
+    check_patient_graph(graph, where, shapes)
     patients = sorted(set(graph.subjects(RDF.type, NEC.Patient)), key=str)
     if len(patients) != 1:
         raise InputError(where, "graph", "rdf:type nec:Patient", f"expected exactly one patient, found {len(patients)}")

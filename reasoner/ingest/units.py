@@ -29,8 +29,8 @@ from typing import Any
 
 from rdflib import Graph
 
-from reasoner import resources
 from reasoner.errors import KnowledgeError
+from reasoner.resources import Queries
 
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 CODE_FIELD = "valueQuantity.code"
@@ -172,30 +172,31 @@ class UnitTable:
         return f"UCUM gives an annotation no meaning; annotated units the analyte accepts: {shown} (kg/units/ucum.ttl)"
 
 
-def unit_table(knowledge: Graph) -> UnitTable:
+def unit_table(knowledge: Graph, queries: Queries) -> UnitTable:
     """Read the canonical units, plausible ranges, accepted units and aliases from the knowledge graph, and
     compute the factor of every unit it names to every canonical unit; KnowledgeError when a unit it names is
     not UCUM, or an alias that UCUM reads as another unit."""
-    canonical, plausible = _analytes(knowledge)
-    accepted = _accepted(knowledge)
-    aliases = _aliases(knowledge)
+    canonical, plausible = _analytes(knowledge, queries)
+    accepted = _accepted(knowledge, queries)
+    rows = _alias_rows(knowledge, queries)
+    aliases = _aliases(rows)
     named = {*canonical.values(), *aliases.values(), *(u for units in accepted.values() for u in units)}
     for unit in sorted(named):
         if ucum_reading(unit) is None:
             raise KnowledgeError(f"{unit!r} (kg/units/ or kg/codes/loinc.ttl) is not a UCUM unit")
     targets = set(canonical.values())
-    spellings = {spelling for spelling, _ in _alias_rows(knowledge)}  # a text is read as UCUM before as an alias
+    spellings = {spelling for spelling, _ in rows}  # a text is read as UCUM before as an alias
     factors = {(unit, target): ucum_factor(unit, target) for unit in named | spellings for target in targets}
-    _check_aliases(knowledge, targets)
+    _check_aliases(rows, targets)
     dimensionless = frozenset(loinc for loinc, unit in canonical.items() if ucum_factor(unit, NUMBER) is not None)
     return UnitTable(canonical=canonical, plausible=plausible, accepted=accepted, dimensionless=dimensionless,
                      aliases=aliases, factors=factors)
 
 
-def _analytes(knowledge: Graph) -> tuple[dict[str, str], dict[str, tuple[Decimal, Decimal]]]:
+def _analytes(knowledge: Graph, queries: Queries) -> tuple[dict[str, str], dict[str, tuple[Decimal, Decimal]]]:
     canonical: dict[str, str] = {}
     plausible: dict[str, tuple[Decimal, Decimal]] = {}
-    rows: Any = knowledge.query(resources.query_text("ingest/lab-units.rq"))
+    rows: Any = knowledge.query(queries.text("ingest/lab-units.rq"))
     for row in rows:
         canonical[str(row.loinc)] = str(row.canonical)
         if row.minimum is not None:
@@ -203,17 +204,17 @@ def _analytes(knowledge: Graph) -> tuple[dict[str, str], dict[str, tuple[Decimal
     return canonical, plausible
 
 
-def _accepted(knowledge: Graph) -> dict[str, frozenset[str]]:
+def _accepted(knowledge: Graph, queries: Queries) -> dict[str, frozenset[str]]:
     accepted: dict[str, set[str]] = {}
-    rows: Any = knowledge.query(resources.query_text("ingest/accepted-units.rq"))
+    rows: Any = knowledge.query(queries.text("ingest/accepted-units.rq"))
     for row in rows:
         accepted.setdefault(str(row.loinc), set()).add(str(row.unit))
     return {loinc: frozenset(units) for loinc, units in accepted.items()}
 
 
-def _aliases(knowledge: Graph) -> dict[str, str]:
+def _aliases(rows: list[tuple[str, str]]) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for spelling, ucum in _alias_rows(knowledge):
+    for spelling, ucum in rows:
         known = aliases.setdefault(_folded(spelling), ucum)
         if known != ucum:
             raise KnowledgeError(f"the unit alias {spelling!r} (kg/units/aliases.ttl) stands for both {known} and "
@@ -221,15 +222,15 @@ def _aliases(knowledge: Graph) -> dict[str, str]:
     return aliases
 
 
-def _alias_rows(knowledge: Graph) -> list[tuple[str, str]]:
-    rows: Any = knowledge.query(resources.query_text("ingest/unit-aliases.rq"))
+def _alias_rows(knowledge: Graph, queries: Queries) -> list[tuple[str, str]]:
+    rows: Any = knowledge.query(queries.text("ingest/unit-aliases.rq"))
     return sorted((str(row.spelling), str(row.ucum)) for row in rows)
 
 
-def _check_aliases(knowledge: Graph, targets: Iterable[str]) -> None:
+def _check_aliases(rows: list[tuple[str, str]], targets: Iterable[str]) -> None:
     """An alias spelling that UCUM reads too must mean the same unit to every canonical unit (the text is read
     as UCUM first, so the alias would never be used); and each alias must convert to some canonical unit."""
-    for spelling, ucum in _alias_rows(knowledge):
+    for spelling, ucum in rows:
         meant = {target: ucum_factor(ucum, target) for target in targets}
         if all(factor is None for factor in meant.values()):
             raise KnowledgeError(f"the unit alias {spelling!r} stands for {ucum}, which converts to no canonical "

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from reasoner.batch.formats import JOINED, REQUEST_EXTENSION
 from reasoner.batch.records import FIELDS
 from reasoner.cli.main import cli
-from reasoner.compiled import load_compiled
+from reasoner.cli.options import knowledge as installed
 from reasoner.pipeline import review
 from reasoner.render import REVIEWER_LINE
 from reasoner.render.fhir import collection
@@ -50,13 +50,13 @@ def test_a_folder_gives_a_record_per_claim_line_with_the_status_determine_gives(
     requests = sorted(EXAMPLES.glob("*.json")) + sorted(EXAMPLES.glob("*.ttl"))
     assert sorted({r["request"] for r in found}) == sorted(str(p) for p in requests)
     for path in requests:
-        expected = [(c.claim_id, d.sequence, d.code, d.status, list(d.citations)) for c in review(path).claims
-                    for d in c.determinations]
+        expected = [(c.claim_id, d.sequence, d.code, d.status, list(d.citations))
+                    for c in review(path, installed()).claims for d in c.determinations]
         got = [(r["claim"], r["sequence"], r["code"], r["status"], r["citations"]) for r in found
                if r["request"] == str(path)]
         assert got == expected, path.name
     assert all(list(r) == list(FIELDS) and r["record"] == "line" and r["error"] is None for r in found)
-    assert {r["knowledge_base_version"] for r in found} == {load_compiled().version}
+    assert {r["knowledge_base_version"] for r in found} == {installed().version}
     assert {r["notice"] for r in found} == {REVIEWER_LINE}
     seed = {r["code"]: r for r in found if r["request"].endswith("seed-aml-port.json")}
     assert seed["85007"]["status"] == "coding-error" and seed["85007"]["deciding"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reasoner.batch.records import FIELDS
+from reasoner.cli.options import knowledge as installed
 from tests.batch.test_batch import BAD, EXAMPLES, batch, compact, records
 
 pytestmark = pytest.mark.spark
@@ -39,7 +40,7 @@ def test_determinations_of_a_dataframe_equal_the_single_process_batch(spark, sin
     from reasoner.spark import determinations
 
     frame = spark.createDataFrame([(str(p), p.read_text(encoding="utf-8")) for p in BUNDLES], ["request", "bundle"])
-    result = determinations(frame)
+    result = determinations(frame, installed())
     assert result.columns == list(FIELDS)
     rows = [row.asDict() for row in result.collect()]
     assert rows == records(single)
@@ -51,7 +52,7 @@ def test_determinations_of_an_rdd_of_strings_name_requests_by_their_place(spark)
     from reasoner.spark import determinations
 
     texts = [compact(EXAMPLES / "age-4-port.json"), "not json"]
-    rows = [row.asDict() for row in determinations(spark.sparkContext.parallelize(texts, 2)).collect()]
+    rows = [row.asDict() for row in determinations(spark.sparkContext.parallelize(texts, 2), installed()).collect()]
     assert [(r["request"], r["record"], r["code"]) for r in rows] == [
         ("row 1", "line", "36561"), ("row 1", "line", "99152"), ("row 2", "error", None)]
     assert rows[2]["error"] == "row 2: -: line 1 column 1: not JSON: Expecting value"

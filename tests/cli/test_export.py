@@ -15,6 +15,7 @@ import networkx as nx
 import pytest
 from rdflib import Dataset, Graph, URIRef
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.export import knowledge_view, proof_view
 from reasoner.render.graph import render_graph
 
@@ -41,7 +42,7 @@ def _program(name: str) -> str:
 @pytest.fixture(scope="module")
 def seed_36561():
     """The proof of the seed request's 36561 line (one decision for the whole module)."""
-    return proof_view(SEED, code="36561")
+    return proof_view(SEED, installed(), code="36561")
 
 
 def test_the_proof_path_of_36561_runs_through_its_deciding_recommendations(seed_36561):
@@ -74,7 +75,7 @@ def test_graphml_round_trips_through_networkx(seed_36561, tmp_path):
 
 
 def test_dot_quotes_every_node_id_and_graphviz_reads_it(tmp_path):
-    dot = render_graph(knowledge_view(), "dot").decode()
+    dot = render_graph(knowledge_view(installed()), "dot").decode()
     assert '"cpt:36561" [label="36561: ' in dot
     assert '"rec:esmo-2015-port-for-iv-therapy" -> "cite:sousa-2015" [label="citation"]' in dot
     statements = [line.strip() for line in dot.splitlines()[4:-1]]
@@ -205,6 +206,6 @@ def test_unknown_codes_are_errors(run_cli, tmp_path):
 @pytest.mark.slow
 def test_the_proof_is_the_same_with_either_engine():
     # Everything the proof views read from the decided graph, the fast engine gives as owlrl does.
-    quick, slow = proof_view(SEED), proof_view(SEED, engine="reference")
+    quick, slow = proof_view(SEED, installed()), proof_view(SEED, installed(), engine=installed().engine("reference"))
     assert len(quick.graph) > 200
     assert render_graph(quick, "turtle") == render_graph(slow, "turtle")

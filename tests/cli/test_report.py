@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.render.report import render_report
 from reasoner.report import review_report
 
@@ -21,7 +22,7 @@ REQUIRED = os.environ.get("NECESSITY_REQUIRE_BROWSER") == "1"
 @pytest.fixture(scope="module")
 def seed_report():
     """The seed request's report (one review for the module)."""
-    return review_report(SEED)
+    return review_report(SEED, installed())
 
 
 def test_markdown_has_the_patient_the_lines_the_checklist_and_the_proofs(seed_report):

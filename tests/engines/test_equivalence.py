@@ -22,15 +22,13 @@ from generated import generated_requests
 from rdflib import OWL, Graph, URIRef
 from rdflib.term import Node
 
-from reasoner.compiled import load_compiled, load_knowledge
+from reasoner.cli.options import knowledge as installed
 from reasoner.determine import Determination, decide
-from reasoner.engines import fast, reference
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Request
-from reasoner.pipeline import closed_quads, review
-from reasoner.store import decision_store, quads
+from reasoner.pipeline import claim_triples, review
 from reasoner.vocab import REQ
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +43,7 @@ Triple = tuple[Node, Node, Node]
                                      for p in (*EXAMPLES, ROOT / "examples" / "seed-aml-port.ttl")],
                          ids=lambda p: p.name)
 def test_the_engines_agree_on_every_example(example):
-    quick, slow = review(example, engine="fast"), review(example, engine="reference")
+    quick, slow = review(example, installed()), review(example, installed(), installed().engine("reference"))
     assert quick.claims == slow.claims
     assert quick.engine.startswith("fast") and slow.engine.startswith("reference")
 
@@ -54,11 +52,11 @@ def test_the_engines_agree_on_every_example(example):
                                      pytest.param(ROOT / "examples" / "age-4-port.json", marks=pytest.mark.slow)],
                          ids=lambda p: p.name)
 def test_the_engines_derive_the_same_triples_about_the_request(example):
-    request = read_request(example)
-    compiled = load_compiled()
-    facts = claim_facts(request, request.claims[0], compiled.tables)
-    quick = about_request(fast.infer(compiled.fast_rules(), facts))
-    slow = about_request(set(reference.infer(load_knowledge().graph, facts)) - set(facts))
+    knowledge = installed()
+    request = read_request(example, knowledge)
+    facts = claim_facts(request, request.claims[0], knowledge.tables)
+    quick = about_request(set(knowledge.engine("fast").entail(facts)))
+    slow = about_request(set(knowledge.engine("reference").entail(facts)) - set(facts))
     assert len(quick) > 200
     assert quick == slow
 
@@ -69,8 +67,9 @@ def fast_reviews(bundles: tuple[dict, ...], first: int, folder: Path) -> list[tu
     for number, bundle in enumerate(bundles, start=first):
         path = write(folder, bundle, f"generated-{number}.json")
         try:
-            request = read_request(path)
-            reviewed.append((path, request, decide(decision_store(closed_quads(request, request.claims[0])))))
+            request = read_request(path, installed())
+            triples = claim_triples(request, request.claims[0], installed(), installed().engine("fast"))
+            reviewed.append((path, request, decided_triples(triples)))
         except InputError:
             continue  # refused at ingest, before either engine
     return reviewed
@@ -102,12 +101,12 @@ def test_generated_requests_reach_every_status(tmp_path):
 
 def reference_in_one_run(items: list) -> list[list[Determination]]:
     """The reference engine's determinations of each (request, claim), closed together in one owlrl run."""
-    tables = load_compiled().tables
+    knowledge = installed()
     union = Graph()
     for number, (request, claim) in enumerate(items):
-        for triple in claim_facts(request, claim, tables):
+        for triple in claim_facts(request, claim, knowledge.tables):
             union.add(renamed(triple, str(REQ), f"{REQ}r{number}/"))
-    closed = reference.infer(load_knowledge().graph, union)
+    closed = [*union, *knowledge.engine("reference").entail(union)]
     shared: list[Triple] = []
     own: dict[int, list[Triple]] = defaultdict(list)
     for triple in closed:
@@ -116,7 +115,14 @@ def reference_in_one_run(items: list) -> list[list[Determination]]:
             shared.append(triple)
         else:
             own[number].append(renamed(triple, f"{REQ}r{number}/", str(REQ)))
-    return [decide(decision_store(quads([*shared, *own[number]]))) for number in range(len(items))]
+    return [decided_triples([*shared, *own[number]]) for number in range(len(items))]
+
+
+def decided_triples(triples: list[Triple]) -> list[Determination]:
+    """The determinations of a claim's facts and entailments, decided with the installed knowledge."""
+    knowledge = installed()
+    with knowledge.store.claim(triples) as graph:
+        return decide(graph, knowledge.queries)
 
 
 def renamed(triple: Triple, old: str, new: str) -> Triple:
@@ -142,5 +148,6 @@ def about_request(triples: set[Triple]) -> set[Triple]:
 def test_a_batch_of_the_reference_gives_what_it_gives_one_by_one(tmp_path):
     # The batching above is sound: two generated requests closed together give what each gives alone.
     items = [request for _, request, _ in fast_reviews(generated_requests(COUNT)[:2], 0, tmp_path)]
-    alone = [decide(decision_store(closed_quads(r, r.claims[0], "reference"))) for r in items]
+    alone = [decided_triples(claim_triples(r, r.claims[0], installed(), installed().engine("reference")))
+             for r in items]
     assert reference_in_one_run([(r, r.claims[0]) for r in items]) == alone

@@ -11,9 +11,10 @@ import pytest
 from rdflib import OWL, RDF, Graph, Literal, Namespace
 from rdflib.term import Node
 
-from reasoner.compiled import close_knowledge, datatype_supertypes, load_knowledge
-from reasoner.engines import fast, reference
+from reasoner.cli.options import knowledge as installed
+from reasoner.engines import FastEngine, ReferenceEngine, fast
 from reasoner.errors import KnowledgeError, ReasoningError
+from reasoner.knowledge import close_knowledge, datatype_supertypes
 
 EX = Namespace("https://example.org/tbox#")
 A = Namespace("https://example.org/abox/")
@@ -42,9 +43,9 @@ def closures(tbox: str, abox: str) -> tuple[set, set]:
     """The triples about the individuals of ``abox`` that each engine derives with ``tbox``: (fast, reference)."""
     knowledge = Graph().parse(data=PREFIXES + tbox, format="turtle")
     facts = Graph().parse(data=PREFIXES + abox, format="turtle")
-    rules = fast.compile_rules(close_knowledge(knowledge), datatype_supertypes())
-    quick = fast.infer(rules, facts)
-    slow = set(reference.infer(knowledge, facts)) - set(facts)
+    closed = close_knowledge(knowledge)
+    quick = set(FastEngine(fast.compile_rules(closed, datatype_supertypes())).entail(facts))
+    slow = set(ReferenceEngine(knowledge, frozenset(closed)).entail(facts)) - set(facts)
     return about_individuals(quick), about_individuals(slow)
 
 
@@ -224,7 +225,7 @@ def test_a_facet_outside_the_rules_is_refused_when_compiling():
 
 
 def test_every_rule_the_knowledge_uses_has_its_test():
-    graph = load_knowledge().graph
+    graph = installed().graph
     used = {construct for construct in RULES_OF_CONSTRUCT
             if any(graph.triples((None, construct, None))) or any(graph.triples((None, RDF.type, construct)))}
     rules = sorted({rule for construct in used for rule in RULES_OF_CONSTRUCT[construct]})

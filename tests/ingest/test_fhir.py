@@ -13,23 +13,22 @@ import pytest
 from bundles import HCPCS, bundle, claim, write
 from rdflib import RDF, Literal
 
-from reasoner.compiled import load_knowledge
+from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.model import LedgerEntry
-from reasoner.ingest.tables import reference_tables
 from reasoner.vocab import CPT, ICD, ICD_GROUP, NEC, REQ
 from reasoner.vocab import HCPCS as HCPCS_NS
 
 
 def read(tmp_path, data):
-    return read_request(write(tmp_path, data))
+    return read_request(write(tmp_path, data), installed())
 
 
 def facts(tmp_path, data):
     request = read(tmp_path, data)
-    return claim_facts(request, request.claims[0], reference_tables(load_knowledge().graph))
+    return claim_facts(request, request.claims[0], installed().tables)
 
 
 def test_patient_birth_date_gives_age_on_the_date_of_service(tmp_path):
@@ -130,7 +129,7 @@ def test_claim_use_type_dates_and_lines(tmp_path):
     assert (first.sequence, first.code, first.claimed_as, first.quantity) == (1, "36561", "Power Port insertion", 1)
     assert (second.code, second.claimed_as, second.quantity, second.place_of_service, second.service_date) == \
         ("C1788", "Port", 2, "22", date(2026, 11, 21))
-    graph = claim_facts(request, c, reference_tables(load_knowledge().graph))
+    graph = claim_facts(request, c, installed().tables)
     assert (REQ["claim/c1/line/1"], RDF.type, CPT["36561"]) in graph
     assert (REQ["claim/c1/line/2"], RDF.type, HCPCS_NS["C1788"]) in graph
     assert graph.value(REQ["claim/c1/line/2"], NEC.codeSystem).toPython() == HCPCS
@@ -172,8 +171,8 @@ def error_of(tmp_path, data, name="request.json"):
     path = tmp_path / name
     path.write_text(data if isinstance(data, str) else __import__("json").dumps(data), encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        request = read_request(path)
-        claim_facts(request, request.claims[0], reference_tables(load_knowledge().graph))
+        request = read_request(path, installed())
+        claim_facts(request, request.claims[0], installed().tables)
     return caught.value
 
 
@@ -240,7 +239,7 @@ def test_unit_that_cannot_be_converted_leaves_the_lab_unknown_and_strict_refuses
     assert entry.use == "left out" and "'mmol/L' cannot be converted to 10*3/uL" in entry.reason
     strict = dataclasses.replace(request, strict=True)
     with pytest.raises(InputError) as error:
-        claim_facts(strict, strict.claims[0], reference_tables(load_knowledge().graph))
+        claim_facts(strict, strict.claims[0], installed().tables)
     assert error.value.resource.startswith("Observation/") and error.value.field == "valueQuantity.code"
     assert "'mmol/L' cannot be converted to 10*3/uL" in error.value.problem
 
@@ -261,7 +260,7 @@ def test_birth_date_after_the_date_of_service(tmp_path):
 def test_an_answer_of_the_wrong_type_is_not_used_and_noted(tmp_path):
     from reasoner.pipeline import review
 
-    result = review(write(tmp_path, bundle(["36561"], docs={"us-guidance.vessel-patency": 1})))
+    result = review(write(tmp_path, bundle(["36561"], docs={"us-guidance.vessel-patency": 1})), installed())
     assert "QuestionnaireResponse/questionnaireresponse-1 item us-guidance.vessel-patency: 1 is not a boolean " \
         "answer to us-guidance.vessel-patency; the answer is not used" in result.notes
 
@@ -295,7 +294,7 @@ def test_observation_effective_period_start(tmp_path):
 def test_unknown_icd_codes_are_kept_and_noted(tmp_path):
     from reasoner.pipeline import review
 
-    result = review(write(tmp_path, bundle(["99213"], conditions=("C92.99X", "c92.00"))))
+    result = review(write(tmp_path, bundle(["99213"], conditions=("C92.99X", "c92.00"))), installed())
     assert result.claims[0].determinations[0].status == "no-policy"
     assert [n.split(": ", 1)[1] for n in result.notes[1:]] == [
         "'C92.99X' is not a category or code of ICD-10-CM; diagnosis criteria stay unknown, never refuted",

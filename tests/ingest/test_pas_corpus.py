@@ -21,6 +21,7 @@ import pytest
 from bundles import write
 from rewrites import with_info_cancelled
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.errors import NecessityError
 from reasoner.questionnaire import documentation_needs
 
@@ -147,7 +148,7 @@ def test_the_classification_is_what_each_bundle_says_it_is():
 def test_the_corpus_codes_are_not_in_the_knowledge():
     for code in ("G0154", "B4184", "B4185", "99212", "33510", "3"):
         with pytest.raises(NecessityError, match="not a billing code of the knowledge base"):
-            documentation_needs(code)
+            documentation_needs(code, installed())
 
 
 @pytest.mark.parametrize("name", sorted(REQUESTS))

@@ -28,6 +28,7 @@ from bundles import bundle, write
 from click.testing import CliRunner
 
 from reasoner.cli.main import cli
+from reasoner.cli.options import knowledge as installed
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = ROOT / "tests" / "corpora"
@@ -246,10 +247,8 @@ def test_the_rewrites_are_valid_fhir():
 
 def test_the_answer_options_are_the_knowledges():
     """ANSWER_OPTIONS (what answers_as_value_coding codes) is what the knowledge offers."""
-    from reasoner import resources
-    from reasoner.compiled import load_knowledge
-
-    rows: Any = load_knowledge().graph.query(resources.query_text("questionnaire/answer-options.rq"))
+    
+    rows: Any = installed().graph.query(installed().queries.text("questionnaire/answer-options.rq"))
     options: dict[str, list[str]] = {}
     for row in rows:
         options.setdefault(str(row.linkId), []).append(str(row.option))

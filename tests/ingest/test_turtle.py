@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
 from reasoner.ingest import read_request
 from reasoner.pipeline import review
@@ -18,12 +19,12 @@ W3C_BAD = sorted((Path(__file__).resolve().parents[1] / "corpora" / "w3c-turtle-
 def test_turtle_seed_gives_the_same_determinations_as_the_fhir_seed():
     def summary(path):
         return [(d.sequence, d.code, d.status, tuple((c.id, c.state) for c in d.criteria), d.citations)
-                for d in review(path).claims[0].determinations]
+                for d in review(path, installed()).claims[0].determinations]
     assert summary(EXAMPLES / "seed-aml-port.ttl") == summary(EXAMPLES / "seed-aml-port.json")
 
 
 def test_turtle_request_model():
-    request = read_request(EXAMPLES / "seed-aml-port.ttl")
+    request = read_request(EXAMPLES / "seed-aml-port.ttl", installed())
     assert [c.code for c in request.conditions] == ["C92.00", "D61.818"]
     assert {lab.loinc: str(lab.value) for lab in request.labs}["777-3"] == "45.0"
     assert [(d.rxnorm, d.route) for d in request.drugs] == [("3041", "47625008"), ("3109", "47625008")]
@@ -38,7 +39,7 @@ def error_of_edited_seed(tmp_path, old, new):
     path = tmp_path / "bad.ttl"
     path.write_text(text.replace(old, new))
     with pytest.raises(InputError) as caught:
-        read_request(path)
+        read_request(path, installed())
     return caught.value
 
 
@@ -56,5 +57,5 @@ def test_a_claim_needs_its_use(tmp_path):
 @pytest.mark.parametrize("path", W3C_BAD, ids=lambda p: p.stem)
 def test_w3c_negative_syntax_tests_are_refused(path):
     with pytest.raises(InputError) as caught:
-        read_request(path)
+        read_request(path, installed())
     assert str(path) in str(caught.value)

@@ -21,7 +21,8 @@ from reasoner.errors import KnowledgeError
 from reasoner.ingest import units as units_module
 from reasoner.ingest.tables import ImplausibleValue, UnitError, UnitTable
 from reasoner.ingest.units import UCUM_SYSTEM, unit_table
-from reasoner.knowledge import build_knowledge
+from reasoner.knowledge import parse_knowledge
+from reasoner.resources import read_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATELETS, HEMOGLOBIN, PT, INR = "777-3", "718-7", "5902-2", "6301-6"
@@ -32,7 +33,7 @@ PREFIXES = """@prefix nec: <https://necessity.example/ns#> . @prefix loinc: <htt
 
 def _aliases() -> list[tuple[str, str]]:
     graph = Graph().parse(ROOT / "kg" / "units" / "aliases.ttl")
-    rows = graph.query(resources.query_text("ingest/unit-aliases.rq"))
+    rows = graph.query(read_queries().text("ingest/unit-aliases.rq"))
     return sorted((str(row.spelling), str(row.ucum)) for row in rows)  # type: ignore[union-attr]
 
 
@@ -41,7 +42,7 @@ ALIASES = _aliases()
 
 @pytest.fixture(scope="module")
 def units() -> UnitTable:
-    return unit_table(build_knowledge(resources.data_root()).graph)
+    return unit_table(parse_knowledge(resources.data_root()), read_queries())
 
 
 def analyte_for(units: UnitTable, ucum: str) -> str:
@@ -229,11 +230,12 @@ def knowledge(turtle: str) -> Graph:
     ('loinc:777-3 nec:acceptedUnit "{cells/uL" .', "is not a UCUM unit")])
 def test_wrong_unit_knowledge_is_refused_when_compiled(turtle, problem):
     with pytest.raises(KnowledgeError, match=problem):
-        unit_table(knowledge(turtle))
+        unit_table(knowledge(turtle), read_queries())
 
 
 def test_a_small_knowledge_builds_its_table():
-    table = unit_table(knowledge('[] a nec:UnitAlias ; nec:unitSpelling "K/uL" ; nec:ucumCode "10*3/uL" .'))
+    alias = '[] a nec:UnitAlias ; nec:unitSpelling "K/uL" ; nec:ucumCode "10*3/uL" .'
+    table = unit_table(knowledge(alias), read_queries())
     assert table.aliases == {"k/ul": "10*3/uL"} and table.dimensionless == frozenset()
     assert table.factors[("10*3/uL", "g/dL")] is None and table.factors[("10*3/uL", "10*3/uL")] == 1
     assert table.normalize("777-3", Decimal("45"), None, "K/UL")[:2] == (Decimal("45"), "10*3/uL")

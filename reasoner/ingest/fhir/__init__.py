@@ -39,7 +39,7 @@ def read_bundle(data: bytes, where: str, tables: Tables) -> model.Request:
     for resource in entries.resources:
         _check_subject(entries, resource, patient)
     reviewed = claims.current_claims(entries)
-    diagnoses = clinical.conditions(entries, tables.systems, claims.pointed_conditions(entries, reviewed))
+    diagnoses = clinical.conditions(entries, tables, claims.pointed_conditions(entries, reviewed))
     by_resource: dict[str, list[model.ConditionFact]] = {}
     for fact in diagnoses:
         by_resource.setdefault(fact.source.removesuffix(" code"), []).append(fact)
@@ -161,7 +161,7 @@ def _claims(entries: Entries, tables: Tables, reviewed: list[Resource], patient:
         try:
             if resource.obj is not None:
                 check_is_the_patient(entries, resource, "patient", resource.obj.patient, patient)
-            claim = claims.read_claim(entries, tables.systems, resource, conditions)
+            claim = claims.read_claim(entries, tables, resource, conditions)
         except InputError as exc:
             rejected.append(model.RejectedClaim(source=resource.label, error=exc))
             entries.note(resource, "left out", f"cannot be reviewed: {exc.detail}")

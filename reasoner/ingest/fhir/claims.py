@@ -16,6 +16,7 @@ from reasoner.ingest.fhir.clinical import diagnosis_codes
 from reasoner.ingest.fhir.codes import codings
 from reasoner.ingest.fhir.entries import Entries, Resource
 from reasoner.ingest.systems import CodeSystems
+from reasoner.ingest.tables import Tables
 
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PLACE_OF_SERVICE = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
@@ -55,7 +56,7 @@ def pointed_conditions(entries: Entries, claims: list[Resource]) -> set[str]:
     return found
 
 
-def read_claim(entries: Entries, systems: CodeSystems, resource: Resource,
+def read_claim(entries: Entries, tables: Tables, resource: Resource,
                conditions: dict[str, list[model.ConditionFact]]) -> model.Claim:
     """One Claim as a claim under review; InputError naming the field when it cannot be reviewed."""
     if resource.problem is not None:
@@ -72,7 +73,7 @@ def read_claim(entries: Entries, systems: CodeSystems, resource: Resource,
         if withdrawn:
             cancelled.append(_cancelled(where, label, index, item, withdrawn))
         else:
-            lines.append(_line(where, systems, label, index, item, service_date, date_source))
+            lines.append(_line(where, tables.systems, label, index, item, service_date, date_source))
     if not lines and not cancelled:
         raise InputError(where, label, "item", "no claim lines")
     if not lines:
@@ -82,7 +83,7 @@ def read_claim(entries: Entries, systems: CodeSystems, resource: Resource,
                   for line in lines if not line.system)
     return model.Claim(
         id=claim.id or label, use=claim.use, type=_code_of(claim.type, CLAIM_TYPE), service_date=service_date,
-        diagnoses=tuple(_diagnoses(entries, systems, resource, conditions)), lines=tuple(lines), source=label,
+        diagnoses=tuple(_diagnoses(entries, tables, resource, conditions)), lines=tuple(lines), source=label,
         notes=notes, created=_day(claim.created), reference=resource.keys[0] if resource.keys else None,
         patient_reference=reference, service_date_source=date_source, cancelled=tuple(cancelled))
 
@@ -148,13 +149,13 @@ def _line(where: str, systems: CodeSystems, label: str, index: int, item: Any, c
         service_date_source=source if served else claim_source)
 
 
-def _diagnoses(entries: Entries, systems: CodeSystems, resource: Resource,
+def _diagnoses(entries: Entries, tables: Tables, resource: Resource,
                conditions: dict[str, list[model.ConditionFact]]) -> list[model.ClaimDiagnosis]:
     found = []
     for index, diagnosis in enumerate(resource.obj.diagnosis or []):
         source = f"{resource.label} diagnosis[{index}]"
         if diagnosis.diagnosisCodeableConcept is not None:
-            facts = diagnosis_codes(diagnosis.diagnosisCodeableConcept, systems, source)
+            facts = diagnosis_codes(diagnosis.diagnosisCodeableConcept, tables, source)
         else:
             reference = diagnosis.diagnosisReference.reference if diagnosis.diagnosisReference else None
             target = entries.resolve(reference, resource)

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from reasoner import hierarchy
+from reasoner.hierarchy import Hierarchy
 from reasoner.ingest import model
 from reasoner.ingest.fhir.codes import codings, described, in_system
 from reasoner.ingest.fhir.entries import Entries, Resource
 from reasoner.ingest.systems import CodeSystems
-from reasoner.ingest.tables import ImplausibleValue, UnitError, UnitTable
+from reasoner.ingest.tables import ImplausibleValue, Tables, UnitError, UnitTable
 from reasoner.vocab import ICD, LOINC, RXN, SCT
 
 PRESENT_CONDITION = ("active", "recurrence", "relapse")
@@ -28,15 +28,16 @@ NOT_A_RESULT = ("entered-in-error", "cancelled")
 NOT_ANSWERS = ("entered-in-error", "stopped")
 
 
-def diagnosis_codes(concept: Any, systems: CodeSystems, source: str, possible: bool = False
+def diagnosis_codes(concept: Any, tables: Tables, source: str, possible: bool = False
                     ) -> list[model.ConditionFact]:
     """The diagnoses a CodeableConcept gives: each ICD-10-CM code (by any of its URIs), else each WHO ICD-10
     code that exists in ICD-10-CM (with a warning), else one diagnosis that cannot be read, saying why."""
+    systems = tables.systems
     codes = in_system(concept, systems, str(ICD))
     if codes:
-        return [_icd10cm(code, source, possible) for code in codes]
+        return [_icd10cm(code, tables.hierarchy, source, possible) for code in codes]
     related = [(c, systems.related(c.system)) for c in codings(concept) if systems.related(c.system)]
-    known = [(c.code, found[2]) for c, found in related if found and hierarchy.is_known(c.code)]
+    known = [(c.code, found[2]) for c, found in related if found and tables.hierarchy.is_known(c.code)]
     if known:
         return [model.ConditionFact(code=code, source=source, possible=possible,
                                     warning=f"{source}: {label} {code} read as ICD-10-CM {code}")
@@ -45,24 +46,24 @@ def diagnosis_codes(concept: Any, systems: CodeSystems, source: str, possible: b
                                 unreadable=f"coded as {described(concept, systems)}, not in ICD-10-CM")]
 
 
-def _icd10cm(code: str, source: str, possible: bool) -> model.ConditionFact:
+def _icd10cm(code: str, hierarchy: Hierarchy, source: str, possible: bool) -> model.ConditionFact:
     if hierarchy.is_known(code):
         return model.ConditionFact(code=code, source=source, possible=possible)
     return model.ConditionFact(code=code, source=source, possible=possible,
                                unreadable=f"{code!r} is not a category or code of ICD-10-CM")
 
 
-def conditions(entries: Entries, systems: CodeSystems, pointed: set[str]) -> list[model.ConditionFact]:
+def conditions(entries: Entries, tables: Tables, pointed: set[str]) -> list[model.ConditionFact]:
     """Every diagnosis of the Bundle's Conditions. A Condition the claim points to (``pointed``: labels)
     counts as present without a clinical status; another without one is possible: its code is read but
     not whether it is present."""
     found: list[model.ConditionFact] = []
     for resource in entries.of_type("Condition"):
-        found += _condition(entries, systems, resource, resource.label in pointed)
+        found += _condition(entries, tables, resource, resource.label in pointed)
     return found
 
 
-def _condition(entries: Entries, systems: CodeSystems, resource: Resource, pointed: bool) -> list[model.ConditionFact]:
+def _condition(entries: Entries, tables: Tables, resource: Resource, pointed: bool) -> list[model.ConditionFact]:
     source = f"{resource.label} code"
     if resource.problem is not None:
         entries.note(resource, "left out", f"{resource.problem.detail}: diagnosis criteria are unknown")
@@ -76,7 +77,7 @@ def _condition(entries: Entries, systems: CodeSystems, resource: Resource, point
     if status and not status & set(PRESENT_CONDITION):
         entries.note(resource, "ignored", f"not present: clinicalStatus {', '.join(sorted(status))}")
         return []
-    facts = diagnosis_codes(obj.code, systems, source, possible=not status and not pointed)
+    facts = diagnosis_codes(obj.code, tables, source, possible=not status and not pointed)
     _note_diagnoses(entries, resource, facts, "" if status or pointed else
                     " (no clinicalStatus and not a diagnosis of the claim: whether it is present is unknown)")
     return facts

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from reasoner import hierarchy
-from reasoner.compiled import load_compiled
+from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
 from reasoner.pipeline import Review, review
 from reasoner.vocab import BASE, CPT, DOC, HCPCS, ICD, ICD_GROUP, LOINC, RXN, SCT
@@ -36,7 +35,7 @@ SUBJECT = {"reference": "Patient/patient-0"}
 
 def knowledge_iris() -> set[str]:
     """Every IRI of necessity's own namespaces in the closed knowledge, and the hierarchy's chapters and blocks."""
-    compiled = load_compiled()
+    compiled = installed()
     iris = {str(term) for triple in (*compiled.asserted, *compiled.entailed) for term in triple
             if type(term).__name__ == "URIRef" and str(term).startswith(BASE)}
     return iris | {iri for iri in compiled.hierarchy.parents if iri.startswith(str(ICD_GROUP))}
@@ -109,14 +108,14 @@ def met(result: Review) -> set[tuple[int, str, str]]:
 def reviewed(tmp_path: Path, bundle: dict[str, Any], name: str) -> Review:
     path = tmp_path / name
     path.write_text(json.dumps(bundle), encoding="utf-8")
-    return review(path)
+    return review(path, installed())
 
 
 def real_code(namespace: Any) -> Callable[[str], bool]:
     """Whether a code is a real code of the system of ``namespace`` that the knowledge knows."""
-    tables = load_compiled().tables
+    tables = installed().tables
     if namespace == ICD:
-        return hierarchy.is_known
+        return tables.hierarchy.is_known
     if namespace == DOC:
         return lambda code: code in tables.answer_types
     return lambda code: tables.declares(namespace[code]) if tables.systems.has_form(str(namespace), code) else False
@@ -206,7 +205,7 @@ def test_the_same_in_turtle_a_grouping_named_as_a_code_meets_nothing(tmp_path):
     for name, condition_class in classes:
         path = tmp_path / f"{name}.ttl"
         path.write_text(TURTLE_CONDITION.replace("{condition_class}", condition_class), encoding="utf-8")
-        results[name] = review(path)
+        results[name] = review(path, installed())
     assert met(results["grouping"]) == met(results["unknown"])
     assert "crit:acute-myeloid-leukemia" not in {c for _, _, c in met(results["grouping"])}
     assert "crit:acute-myeloid-leukemia" in {c for _, _, c in met(results["code"])}
@@ -218,12 +217,13 @@ def test_a_turtle_condition_typed_with_a_grouping_of_the_knowledge_is_not_a_code
     path = tmp_path / "grouping.ttl"
     path.write_text(TURTLE_CONDITION.replace("{condition_class}", "icdg:block-C81-C96"), encoding="utf-8")
     with pytest.raises(InputError, match="needs one ICD-10-CM class"):
-        review(path)
+        review(path, installed())
 
 
 def test_the_knowledge_groupings_are_in_a_namespace_no_code_is_put_in():
-    compiled = load_compiled()
+    compiled = installed()
     groupings = [iri for iri in compiled.hierarchy.parents if iri.rsplit("/", 1)[-1].startswith(("chapter-", "block-"))]
     assert len(groupings) > 200
     assert all(iri.startswith(BASE + "kg/icd10cm-group/") for iri in groupings)
+    hierarchy = compiled.hierarchy
     assert hierarchy.code_class("block-C81-C96") is None and hierarchy.code_class("chapter-1") is None

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from reasoner import processes
 from reasoner.batch.run import WINDOW, run_batch
 from reasoner.cli.main import cli
+from reasoner.cli.options import knowledge as installed
 
 ROOT = Path(__file__).resolve().parents[3]
 COPIES = 30  # of each example: 180 requests, several seconds of review, more than three windows of two workers
@@ -164,7 +165,7 @@ def test_workers_are_started_by_the_thread_that_runs_the_batch_and_live_as_long_
 
     def run() -> None:
         try:
-            run_batch([str(requests)], str(out), workers=2, progress=False)
+            run_batch([str(requests)], str(out), installed(), installed().engine("fast"), workers=2, progress=False)
         except BaseException as exc:  # handed to the test's thread
             failure.append(exc)
 

@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 from bundles import bundle, write
 
-from reasoner.compiled import load_compiled
-from reasoner.determine import apply_decision, read_determinations
+from reasoner.cli.options import knowledge as installed
+from reasoner.determine import decide
 from reasoner.errors import InputError
 from reasoner.ingest import read_request
 from reasoner.ingest.model import MAX_CLAIM_LINES
-from reasoner.pipeline import closed_quads, review
-from reasoner.store import decision_store
+from reasoner.pipeline import claim_triples, review
 
 # Codes whose rules look at the other lines of the claim: add-ons and their primaries, devices, NCCI pairs.
 CODES = ["36561", "77001", "76937", "85025", "85007", "85027", "85610", "J0690", "P9035", "99152", "99153",
@@ -39,10 +38,11 @@ def lines_request(folder: Path, count: int) -> Path:
 
 def decided(folder: Path, count: int) -> tuple[int, int]:
     """The triples of a claim of ``count`` lines decided, and the facts named in its proofs."""
-    request = read_request(lines_request(folder, count))
-    store = decision_store(closed_quads(request, request.claims[0]))
-    apply_decision(store)
-    return len(store), sum(len(c.facts) for d in read_determinations(store) for c in d.criteria)
+    knowledge = installed()
+    request = read_request(lines_request(folder, count), knowledge)
+    with knowledge.store.claim(claim_triples(request, request.claims[0], knowledge, knowledge.engine("fast"))) as graph:
+        determinations = decide(graph, knowledge.queries)
+        return len(graph), sum(len(c.facts) for d in determinations for c in d.criteria)
 
 
 def test_the_decided_graph_and_the_proofs_grow_in_proportion_to_the_lines(tmp_path):
@@ -53,21 +53,21 @@ def test_the_decided_graph_and_the_proofs_grow_in_proportion_to_the_lines(tmp_pa
 
 
 def test_nothing_in_the_knowledge_links_a_line_to_every_other_line():
-    chains = [(s, o) for s, p, o in load_compiled().asserted if str(p).endswith("#propertyChainAxiom")]
+    chains = [(s, o) for s, p, o in installed().asserted if str(p).endswith("#propertyChainAxiom")]
     assert chains, "the knowledge still uses property chains (hasClaimLine)"
     assert "https://necessity.example/ns#sameClaimAs" not in {str(s) for s, _ in chains}
 
 
 def test_a_claim_of_999_lines_is_reviewed_in_seconds(tmp_path):
     started = time.perf_counter()
-    result = review(lines_request(tmp_path, MAX_CLAIM_LINES))
+    result = review(lines_request(tmp_path, MAX_CLAIM_LINES), installed())
     elapsed = time.perf_counter() - started
     assert len(result.claims[0].determinations) == MAX_CLAIM_LINES
     assert elapsed < 30, f"{elapsed:.1f} s for {MAX_CLAIM_LINES} lines (before the fix, 600 lines took 23.7 s)"
 
 
 def test_the_proof_names_the_first_line_of_a_code_and_counts_the_others(tmp_path):
-    result = review(lines_request(tmp_path, 3 * len(CODES)))
+    result = review(lines_request(tmp_path, 3 * len(CODES)), installed())
     sedation = next(d for d in result.claims[0].determinations if d.code == "99153")
     primary = next(c for c in sedation.criteria if c.id.endswith("-primary-on-claim"))
     assert primary.state == "met"
@@ -95,7 +95,7 @@ req:claim a nec:Claim ; nec:claimId "c1" ; nec:forPatient req:patient ; nec:clai
     nec:serviceDate "2026-01-15"^^xsd:date .
 """ + lines, encoding="utf-8")
     with pytest.raises(InputError, match="1,000 lines: a claim may have at most 999"):
-        read_request(path)
+        read_request(path, installed())
 
 
 def test_the_limit_is_per_claim_not_per_request(tmp_path):
@@ -104,5 +104,5 @@ def test_the_limit_is_per_claim_not_per_request(tmp_path):
     second["resource"]["id"] = "c2"
     second["fullUrl"] = "urn:uuid:c2"
     data["entry"].append(second)
-    result = review(write(tmp_path, data, "two-claims.json"))
+    result = review(write(tmp_path, data, "two-claims.json"), installed())
     assert [len(c.determinations) for c in result.claims] == [600, 600]

@@ -11,6 +11,7 @@ import sys
 
 from rdflib import BNode, Graph
 
+from reasoner.cli.options import knowledge as installed
 from reasoner.ingest.turtle import skolemized
 from reasoner.pipeline import review
 from reasoner.render.json import render_json
@@ -39,7 +40,7 @@ _:claim a nec:Claim ; nec:claimId "c1" ; nec:forPatient req:patient ; nec:claimU
 def test_the_same_turtle_request_gives_the_same_json_every_time(tmp_path):
     path = tmp_path / "blank.ttl"
     path.write_text(TURTLE, encoding="utf-8")
-    outputs = {render_json(review(path)) for _ in range(3)}
+    outputs = {render_json(review(path, installed())) for _ in range(3)}
     assert len(outputs) == 1
     assert "_:b" in outputs.pop()
 

@@ -1,5 +1,5 @@
-"""The compiled knowledge cache: written once per content version, read back instead of rebuilt,
-rebuilt when a knowledge file changes, and never in the way when it is broken or cannot be written."""
+"""The knowledge cache: written once per content version, read back instead of rebuilt, rebuilt when a
+knowledge file changes, and never in the way when it is broken or cannot be written."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reasoner import compiled, resources
-from reasoner.compiled import CompiledKnowledge, compiled_for
+from reasoner import knowledge as module
+from reasoner import resources
 from reasoner.errors import KnowledgeError
-from reasoner.knowledge import build_knowledge
+from reasoner.knowledge import Knowledge
 from reasoner.vocab import NEC
 
 
@@ -25,10 +25,9 @@ def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
-def fresh(root: Path) -> CompiledKnowledge:
-    """The compiled knowledge of ``root`` as a new process would load it (not this process's memory)."""
-    build_knowledge.cache_clear()
-    return compiled_for.__wrapped__(root)  # type: ignore[attr-defined]
+def fresh(root: Path) -> Knowledge:
+    """The knowledge of ``root`` as a new process loads it: from the cache on disk, or built."""
+    return Knowledge.load(root)
 
 
 def cache_files(root: Path) -> list[Path]:
@@ -40,13 +39,14 @@ def test_the_first_load_writes_the_cache_and_the_next_reads_it(copy, monkeypatch
     built = fresh(copy)
     [written] = cache_files(copy)
     assert built.version in written.name
-    monkeypatch.setattr(compiled, "build_compiled", lambda root: pytest.fail("rebuilt although cached"))
+    monkeypatch.setattr(Knowledge, "build", classmethod(lambda cls, root: pytest.fail("rebuilt although cached")))
     read = fresh(copy)
     assert read.version == built.version
     assert set(read.asserted) == set(built.asserted) and read.rules == built.rules
     assert len(read.hierarchy.parents) == 98505
 
 
+@pytest.mark.slow  # builds the knowledge (seconds) more than once
 def test_a_change_under_kg_makes_a_new_cache_with_the_change(copy):
     before = fresh(copy)
     rule = copy / "kg" / "guidelines" / "aabb-2015-platelet-transfusion.ttl"
@@ -65,15 +65,17 @@ def test_the_closed_knowledge_holds_what_owlrl_entails_from_it_alone(copy):
     assert not set(knowledge.entailed) & set(knowledge.asserted)
 
 
+@pytest.mark.slow  # builds the knowledge (seconds) more than once
 def test_an_unreadable_cache_is_rebuilt(copy, caplog):
     built = fresh(copy)
     [written] = cache_files(copy)
     written.write_bytes(b"not a pickle")
     assert fresh(copy).version == built.version
     assert "ignoring the unreadable knowledge cache" in caplog.text
-    assert isinstance(pickle.loads(written.read_bytes()), CompiledKnowledge)
+    assert isinstance(pickle.loads(written.read_bytes()), Knowledge)
 
 
+@pytest.mark.slow  # builds the knowledge (seconds) more than once
 def test_a_cache_folder_that_cannot_be_written_only_costs_time(copy, monkeypatch, caplog):
     blocker = copy.parent / "a-file"
     blocker.write_text("")
@@ -85,9 +87,9 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(copy, monkeypatch
 def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("NECESSITY_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert compiled.cache_dir() == tmp_path / "necessity"
+    assert module.cache_dir() == tmp_path / "necessity"
     monkeypatch.setenv("NECESSITY_CACHE_DIR", str(tmp_path / "mine"))
-    assert compiled.cache_dir() == tmp_path / "mine"
+    assert module.cache_dir() == tmp_path / "mine"
 
 
 def test_a_cache_others_could_have_written_is_never_read(copy, monkeypatch, caplog):
@@ -96,11 +98,13 @@ def test_a_cache_others_could_have_written_is_never_read(copy, monkeypatch, capl
     [written] = cache_files(copy)
     assert written.stat().st_mode & 0o777 == 0o600
     written.chmod(0o666)
-    monkeypatch.setattr(compiled, "build_compiled", lambda root: "rebuilt")
+    monkeypatch.setattr(Knowledge, "build", classmethod(lambda cls, root: "rebuilt"))
+    monkeypatch.setattr(module, "_write_cache", lambda path, built: None)
     assert fresh(copy) == "rebuilt"
     assert "writable by others" in caplog.text
 
 
+@pytest.mark.slow  # builds the knowledge (seconds) more than once
 def test_knowledge_the_fast_engine_cannot_reason_with_still_works_with_the_reference(copy):
     path = copy / "kg" / "criteria" / "patient.ttl"
     path.write_text(path.read_text() + "\ncrit:only-iv a nec:Criterion ; rdfs:label \"only IV\" ; "
@@ -111,3 +115,11 @@ def test_knowledge_the_fast_engine_cannot_reason_with_still_works_with_the_refer
     assert knowledge.tables.units.canonical and len(knowledge.hierarchy.parents) == 98505
     with pytest.raises(KnowledgeError, match="cls-avf.*--engine reference"):
         knowledge.fast_rules()
+
+
+@pytest.mark.slow  # builds the knowledge (seconds) more than once
+def test_the_knowledge_read_back_decides_as_the_knowledge_built(copy):
+    built = fresh(copy)
+    read = fresh(copy)
+    assert read is not built and read.closed == built.closed and read.queries == built.queries
+    assert read.engine("fast").rules == built.engine("fast").rules
