@@ -236,7 +236,7 @@ def _synthetic_root(target: Path, factor: int) -> Path:
     """A copy of the data folders with ``factor - 1`` renamed copies of every recommendation added, each with
     its criteria and on codes of its own (``cpt:36561-synthetic-2``): a larger policy library, of which a
     claim's lines still name the same few codes."""
-    from rdflib import Graph, URIRef
+    from rdflib import RDF, Graph, URIRef
 
     from reasoner import resources
     from reasoner.vocab import NEC
@@ -247,25 +247,26 @@ def _synthetic_root(target: Path, factor: int) -> Path:
     for path in resources.knowledge_files():
         parsed.parse(path, format="turtle")
     lines: list[str] = []
-    for rec in sorted(set(parsed.subjects(predicate=None, object=NEC.Recommendation))):
+    for rec in sorted(set(parsed.subjects(RDF.type, NEC.Recommendation))):
         for copy in range(1, factor):
             twin = URIRef(f"{rec}-synthetic-{copy}").n3()
             for _, p, o in parsed.triples((rec, None, None)):
                 value = URIRef(f"{o}-synthetic-{copy}") if p in (NEC.supportsCode, NEC.opposesCode) else o
-                lines.append(f"{twin} {p.n3()} {_copied(parsed, value, str(copy), lines)} .\n")
+                lines.append(f"{twin} {p.n3()} {_copied(parsed, value, twin, lines)} .\n")
     (target / "kg" / "synthetic.ttl").write_text("".join(sorted(set(lines))), encoding="utf-8")
     return target
 
 
-def _copied(graph: Any, term: Any, copy: str, lines: list[str]) -> str:
+def _copied(graph: Any, term: Any, twin: str, lines: list[str]) -> str:
     """``term`` as N-Triples; a blank node (a class expression, a list) copied with everything below it, under a
-    label made from its content, so that each twin has criteria of its own and the file is the same every run."""
+    label made from the twin and the content, so that each twin has class expressions of its own and the file
+    is the same every run."""
     from rdflib import BNode
 
     if not isinstance(term, BNode):
         return term.n3()
-    below = sorted((p.n3(), _copied(graph, o, copy, lines)) for _, p, o in graph.triples((term, None, None)))
-    label = f"_:s{copy}x{_digest(repr(below))}"
+    below = sorted((p.n3(), _copied(graph, o, twin, lines)) for _, p, o in graph.triples((term, None, None)))
+    label = f"_:s{_digest(twin + repr(below))}"
     lines += [f"{label} {p} {o} .\n" for p, o in below]
     return label
 

@@ -7,85 +7,15 @@ open-world inference, whichever engine closed the graph (``reasoner/store.py``).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from rdflib import Graph, URIRef
 
 from reasoner.resources import Queries
+from reasoner.results import Considered, Criterion, Determination, DocumentationItem, Status, Warning
 from reasoner.store import ClaimGraph, python_value
 from reasoner.vocab import bind_prefixes
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """A criterion assessed for a line: met, refuted or unknown, with the facts that decide it."""
-
-    id: str
-    label: str
-    state: str
-    of: str
-    facts: tuple[str, ...]
-    exception: bool = False
-
-
-@dataclass(frozen=True)
-class Considered:
-    """A recommendation, coding rule or safety check that bears on a line, and its outcome."""
-
-    id: str
-    kind: str
-    role: str
-    state: str
-    deciding: bool
-    label: str
-    statement: str | None
-    strength: str | None
-    evidence: str | None
-    guideline: str | None
-    citations: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DocumentationItem:
-    """A documentation element a line needs: its linkId, what it is, and its state."""
-
-    link_id: str
-    label: str
-    state: str
-    rule: str
-
-
-@dataclass(frozen=True)
-class Warning:
-    """A warning on a line: one of the kinds of the JSON contract, a message, and its source."""
-
-    kind: str
-    message: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Determination:
-    """The decision on one claim line and everything it rests on."""
-
-    sequence: int
-    code: str
-    system: str
-    display: str | None
-    claimed_as: str | None
-    status: str
-    service_date: str
-    policy_date: str
-    before_service: bool
-    service_date_source: str | None
-    citations: tuple[str, ...]
-    recommendations: tuple[Considered, ...]
-    rules: tuple[Considered, ...]
-    criteria: tuple[Criterion, ...]
-    documentation: tuple[DocumentationItem, ...]
-    warnings: tuple[Warning, ...]
 
 
 def decide(claim: ClaimGraph, queries: Queries) -> list[Determination]:
@@ -127,7 +57,7 @@ def _determination(row: Any, curie: Any, citations: dict[Any, list[str]], criter
     cited = [text for c in (deciding or considered) for text in c.citations]
     return Determination(
         sequence=int(row.sequence), code=str(row.code), system=str(row.system),
-        display=_text(row.display), claimed_as=_text(row.claimedAs), status=str(row.status),
+        display=_text(row.display), claimed_as=_text(row.claimedAs), status=Status(str(row.status)),
         service_date=str(row.serviceDate), policy_date=str(row.policyDate), before_service=bool(row.beforeService),
         service_date_source=_text(row.serviceDateSource),
         citations=tuple(dict.fromkeys(cited)),

@@ -5,37 +5,15 @@ change a status other than justified (``queries/explain/what-would-change.rq``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reasoner.determine import Determination
 from reasoner.engines import Engine
 from reasoner.errors import InputError
 from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
-
-
-@dataclass(frozen=True)
-class Change:
-    """A criterion that is not met and would change the status if the facts met it."""
-
-    source: str
-    criterion: str
-    label: str
-    state: str
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """One claim line's determination and what would change it."""
-
-    request: str
-    claim_id: str
-    knowledge_version: str
-    determination: Determination
-    changes: tuple[Change, ...]
+from reasoner.results import Change, Explanation
 
 
 def explain(path: str | Path, code: str, knowledge: Knowledge, engine: Engine | None = None,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -25,19 +24,8 @@ from reasoner.errors import InputError, NecessityError
 from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
 from reasoner.resources import Queries
+from reasoner.results import ExportView
 from reasoner.vocab import VIEW, bind_prefixes
-
-
-@dataclass(frozen=True)
-class ExportView:
-    """What ``necessity export`` writes: the view's name (knowledge or proof), a title, its RDF triples,
-    the same as a property graph, and the knowledge base version."""
-
-    name: str
-    title: str
-    rdf: Graph
-    graph: nx.DiGraph
-    knowledge_version: str
 
 
 def knowledge_view(knowledge: Knowledge, code: str | None = None) -> ExportView:

@@ -33,6 +33,7 @@ from reasoner.engines import Engine, FastEngine, ReferenceEngine, fast, referenc
 from reasoner.errors import KnowledgeError, NecessityError
 from reasoner.files import write_whole
 from reasoner.hierarchy import Hierarchy, read_hierarchy
+from reasoner.ingest.shape_queries import PatientShapes, compile_shapes
 from reasoner.ingest.tables import Tables, reference_tables
 from reasoner.resources import Queries, read_queries
 from reasoner.store import KnowledgeStore
@@ -136,12 +137,13 @@ class Knowledge:
     @cached_property
     def store(self) -> KnowledgeStore:
         """The Oxigraph store holding the closed knowledge, where every claim is decided in a graph of its own."""
-        return KnowledgeStore(self.closed, [self.queries.text(n) for n in self.queries.names("decide", ".ru")])
+        updates = [self.queries.text(n) for n in self.queries.names("decide", ".ru")]
+        return KnowledgeStore(self.asserted, self.entailed, updates)
 
     @cached_property
-    def shapes(self) -> Graph:
-        """The patient shapes (``ontology/shapes/patient.ttl``) as an rdflib graph."""
-        return Graph().parse(data=self.shapes_text, format="turtle")
+    def shapes(self) -> PatientShapes:
+        """The patient shapes (``ontology/shapes/patient.ttl``), with their compiled ASK query."""
+        return compile_shapes(Graph().parse(data=self.shapes_text, format="turtle"))
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in _MADE_ON_USE}

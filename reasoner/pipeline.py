@@ -9,70 +9,26 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from rdflib import Graph
 from rdflib.term import Node
 
-from reasoner.determine import Determination, decide
-from reasoner.engines import ENGINES, Engine
+from reasoner.determine import decide
+from reasoner.engines import Engine
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
-from reasoner.ingest.model import CancelledLine, Claim, LedgerEntry, RejectedClaim, Request
+from reasoner.ingest.model import Claim, RejectedClaim, Request
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.knowledge import Knowledge
 from reasoner.notes import reading_notes
+from reasoner.results import ClaimReview, Decided, Review
 
 log = logging.getLogger("necessity")
 
 Triple = tuple[Node, Node, Node]
-
-
-@dataclass(frozen=True)
-class ClaimReview:
-    """The determinations of one claim."""
-
-    claim_id: str
-    use: str
-    claim_type: str | None
-    service_date: str
-    determinations: tuple[Determination, ...]
-    created: str | None = None
-    reference: str | None = None
-    patient_reference: str | None = None
-    service_date_source: str = "created"
-    cancelled: tuple[CancelledLine, ...] = ()
-
-    @property
-    def other_policy_dates(self) -> list[str]:
-        """The dates whose policies decided the lines when they are not the date of service (--as-of)."""
-        return sorted({d.policy_date for d in self.determinations} - {self.service_date})
-
-
-@dataclass(frozen=True)
-class Review:
-    """The review of one request: a ClaimReview per claim, the notes of ingest, the knowledge version."""
-
-    request: str
-    knowledge_version: str
-    claims: tuple[ClaimReview, ...]
-    notes: tuple[str, ...]
-    engine: str = ENGINES["fast"]
-    rejected: tuple[RejectedClaim, ...] = ()
-    ingest: tuple[LedgerEntry, ...] = ()
-
-
-@dataclass(frozen=True)
-class Decided:
-    """One claim decided, with everything it rests on: the graph (knowledge, facts, inferences and the
-    decision) and the determinations read from it."""
-
-    claim: Claim
-    graph: Graph
-    determinations: tuple[Determination, ...]
 
 
 def review(path: str | Path, knowledge: Knowledge, engine: Engine | None = None, claim_id: str | None = None,

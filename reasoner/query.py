@@ -7,7 +7,6 @@ machine). Named queries live in ``queries/named/``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +15,17 @@ from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import Node
 
 from reasoner.engines import Engine
 from reasoner.errors import NecessityError
 from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
 from reasoner.resources import Queries
+from reasoner.results import NamedQuery, QueryResult
 
 
 class QueryError(NecessityError):
     """A query that does not parse, updates, or reaches outside the machine."""
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """Column names and rows (SELECT; CONSTRUCT gives subject, predicate, object rows), or a boolean (ASK)."""
-
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Node | None, ...], ...]
-    boolean: bool | None = None
-
-
-@dataclass(frozen=True)
-class NamedQuery:
-    """A query shipped in queries/named/: its name and what it returns (its opening comment)."""
-
-    name: str
-    summary: str
 
 
 def named_queries(queries: Queries) -> list[NamedQuery]:

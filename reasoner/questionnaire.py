@@ -5,32 +5,11 @@ QuestionnaireResponse linkId that ``determine`` reads back, its answer type, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from reasoner.errors import NecessityError
 from reasoner.knowledge import Knowledge
-
-
-@dataclass(frozen=True)
-class Question:
-    """One documentation question: its linkId, text, FHIR answer type, the criteria that ask it, and
-    the answers the criteria name (for a question answered with text)."""
-
-    link_id: str
-    text: str
-    answer_type: str
-    asked_by: tuple[str, ...]
-    options: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DocumentationNeeds:
-    """A billing code, our description of it, and the questions its lines may need answered."""
-
-    code: str
-    description: str
-    questions: tuple[Question, ...]
+from reasoner.results import DocumentationNeeds, Question
 
 
 def documentation_needs(code: str, knowledge: Knowledge) -> DocumentationNeeds:

@@ -6,7 +6,6 @@ documentation answers). Names come from the knowledge base and the ICD-10-CM hie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import RDFS, Graph, URIRef
@@ -18,28 +17,9 @@ from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, ConditionFact, DrugFact, LabFact, Request
 from reasoner.knowledge import Knowledge
 from reasoner.labs import latest_labs
-from reasoner.pipeline import Review, review
+from reasoner.pipeline import review
+from reasoner.results import PatientSummary, ReviewReport
 from reasoner.vocab import LOINC, RXN, SCT
-
-
-@dataclass(frozen=True)
-class PatientSummary:
-    """What the report says of the patient, each item a short line of text."""
-
-    patient: str
-    diagnoses: tuple[str, ...]
-    labs: tuple[str, ...]
-    drugs: tuple[str, ...]
-    services: tuple[str, ...]
-    answers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ReviewReport:
-    """A review and the summary of its patient."""
-
-    review: Review
-    summary: PatientSummary
 
 
 def review_report(path: str | Path, knowledge: Knowledge, engine: Engine | None = None,

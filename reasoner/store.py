@@ -81,7 +81,8 @@ class KnowledgeStore:
     where the updates and queries run on one default graph, read, and dropped.
 
     What a claim needs: the knowledge's core, and of its recommendations, coding rules and checks (its
-    *sources*) only those bearing on a code its lines are instances of. A source's own triples (its
+    *sources*) only those bearing on a code its lines are instances of; not what owlrl entails about
+    class expressions (blank nodes), which inference has used already. A source's own triples (its
     subject, and the blank nodes only it links: its patient class, its derivation axioms) are kept
     apart by source and indexed by the codes it supports, opposes or applies to, so the copy and the
     updates follow the claim's codes, not the size of the knowledge. Every decision query reaches a
@@ -91,12 +92,17 @@ class KnowledgeStore:
     named graphs as the dataset (``USING``) doubles the updates' time, and its in-memory store slows with
     every graph dropped (decision record 0014 has the figures)."""
 
-    def __init__(self, closed: Iterable[Triple], updates: Iterable[str]) -> None:
-        closed = tuple(closed)
-        core, owned, self.bearing = _sliced(closed)
+    def __init__(self, asserted: Iterable[Triple], entailed: Iterable[Triple], updates: Iterable[str]) -> None:
+        entailed = tuple(entailed)
+        # What owlrl entails about class expressions (blank nodes: their subclasses, equivalents and types)
+        # serves inference, which is done before the decision; no decision query reads it.
+        read = (*asserted, *(t for t in entailed if not isinstance(t[0], BNode)))
+        core, owned, self.bearing = _sliced(read)
         self.core = tuple(quads(core))
         self.owned = {source: tuple(quads(triples)) for source, triples in owned.items()}
-        self.quads = (*self.core, *(q for source in sorted(self.owned, key=str) for q in self.owned[source]))
+        self.unread = tuple(quads(t for t in entailed if isinstance(t[0], BNode)))
+        self.quads = (*self.core, *(q for source in sorted(self.owned, key=str) for q in self.owned[source]),
+                      *self.unread)
         self.updates = tuple(updates)
 
     def sources_for(self, triples: Iterable[Triple]) -> list[Node]:

@@ -16,8 +16,8 @@ from bundles import bundle, write  # noqa: E402
 
 from reasoner.cli.main import cli  # noqa: E402
 from reasoner.cli.options import knowledge as installed  # noqa: E402
-from reasoner.determine import Determination  # noqa: E402
 from reasoner.pipeline import review  # noqa: E402
+from reasoner.results import Determination  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

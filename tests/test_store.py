@@ -63,6 +63,6 @@ def test_a_claim_gets_only_the_sources_that_bear_on_its_codes(tmp_path):
 
 def test_the_slices_and_the_core_are_the_whole_knowledge():
     store = installed().store
-    assert len(store.quads) == len(store.core) + sum(len(q) for q in store.owned.values())
+    assert len(store.quads) == len(store.core) + sum(len(q) for q in store.owned.values()) + len(store.unread)
     assert len(set(store.quads)) == len(store.quads) == len([t for t in installed().closed
                                                                if type(t[0]).__name__ != "Literal"])

@@ -14,8 +14,9 @@ from reasoner.engines import Engine
 from reasoner.errors import NecessityError
 from reasoner.ingest import parse_request
 from reasoner.knowledge import Knowledge
-from reasoner.pipeline import Review, review_request
+from reasoner.pipeline import review_request
 from reasoner.render import REVIEWER_LINE
+from reasoner.results import Review
 
 log = logging.getLogger("necessity")
 

@@ -27,8 +27,9 @@ from reasoner.errors import NecessityError
 from reasoner.knowledge import Knowledge
 from reasoner.processes import stop_with_parent
 from reasoner.render import REVIEWER_LINE
+from reasoner.results import Status
 
-STATUSES = ("justified", "not-justified", "needs-info", "coding-error", "no-policy")
+STATUSES = tuple(Status)
 WINDOW = 32  # requests handed to each worker process at a time: the inputs are never all in memory
 
 

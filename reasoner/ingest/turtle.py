@@ -19,6 +19,7 @@ from rdflib.namespace import Namespace
 
 from reasoner.errors import InputError
 from reasoner.ingest import model
+from reasoner.ingest.shape_queries import PatientShapes
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.systems import CodeSystems
 from reasoner.vocab import DOC, ICD, LOINC, NEC, RXN, SCT
@@ -27,7 +28,7 @@ USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
 TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
 
 
-def read_turtle(data: bytes, where: str, systems: CodeSystems, shapes: Graph, base: str | None = None
+def read_turtle(data: bytes, where: str, systems: CodeSystems, shapes: PatientShapes, base: str | None = None
                 ) -> model.Request:
     """Read a Turtle request (``data``, relative IRIs resolved against ``base``), its billed codes in the code
     systems of the knowledge (``systems``), checked against the patient ``shapes``; raise InputError naming

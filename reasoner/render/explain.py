@@ -7,10 +7,9 @@ import json
 import textwrap
 from typing import Any
 
-from reasoner.determine import Considered, Criterion
-from reasoner.explain import Explanation
 from reasoner.render import REVIEWER_NOTICE
 from reasoner.render.proof import mermaid_flowchart, proof_criteria, proof_sources
+from reasoner.results import Considered, Criterion, Explanation
 
 WIDTH = 80
 

@@ -16,11 +16,10 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from reasoner.determine import Determination
 from reasoner.errors import NecessityError
 from reasoner.ingest.model import RejectedClaim
-from reasoner.pipeline import ClaimReview, Review
 from reasoner.render import REVIEWER_NOTICE
+from reasoner.results import ClaimReview, Determination, Review, Status
 
 REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
 REVIEW_ACTION_CODE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewActionCode"
@@ -31,8 +30,8 @@ CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 # Status -> X12 306 review action code. A1: certified in total; A3: not certified; A4: pended.
 # no-policy is A4 (pended), not A3: necessity has no policy for the code, so it has no ground to
 # refuse it; the line goes to a person, as a line that needs information does.
-REVIEW_ACTIONS = {"justified": "A1", "not-justified": "A3", "coding-error": "A3", "needs-info": "A4",
-                  "no-policy": "A4"}
+REVIEW_ACTIONS = {Status.JUSTIFIED: "A1", Status.NOT_JUSTIFIED: "A3", Status.CODING_ERROR: "A3",
+                  Status.NEEDS_INFO: "A4", Status.NO_POLICY: "A4"}
 CLAIM_TYPES = ("institutional", "oral", "pharmacy", "professional", "vision")  # the HL7 claim-type codes
 NO_POLICY = "The knowledge base has no policy for this code: a person reviews the line."
 
@@ -112,7 +111,7 @@ def _item(line: Determination, notes: list[str], use: str) -> dict[str, Any]:
 def _reason(line: Determination, use: str) -> str:
     deciding = [c for c in (*line.recommendations, *line.rules) if c.deciding]
     parts = [f"Line {line.sequence}, {line.code}: {line.status}."]
-    if line.status == "no-policy":
+    if line.status == Status.NO_POLICY:
         parts.append(NO_POLICY)
     if deciding:
         parts.append("Decided by " + "; ".join(f"{c.label} ({c.role}, {c.state})" for c in deciding) + ".")

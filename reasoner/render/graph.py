@@ -20,8 +20,8 @@ import networkx as nx
 from rdflib import Dataset, URIRef
 
 from reasoner.errors import NecessityError
-from reasoner.export import ExportView
 from reasoner.render import REVIEWER_LINE
+from reasoner.results import ExportView, Status
 from reasoner.vocab import BASE, bind_prefixes
 
 FORMATS = ("graphml", "dot", "svg", "cytoscape", "html", "turtle", "nquads")
@@ -34,8 +34,8 @@ KIND_COLORS = {
     "billing code": "#9ecae1", "warning": "#fc9272", "guideline conflict": "#fb6a4a", "other": "#f7f7f7",
 }
 # Border colour of a node by its state or status.
-STATE_COLORS = {"met": "#238b45", "justified": "#238b45", "refuted": "#cb181d", "not-justified": "#cb181d",
-                "coding-error": "#cb181d", "unknown": "#d69e00", "needs-info": "#d69e00"}
+STATE_COLORS = {"met": "#238b45", Status.JUSTIFIED: "#238b45", "refuted": "#cb181d", Status.NOT_JUSTIFIED: "#cb181d",
+                Status.CODING_ERROR: "#cb181d", "unknown": "#d69e00", Status.NEEDS_INFO: "#d69e00"}
 PROOF_COLOR = "#08306b"
 _LONG_WORD = 28  # characters: a longer word (a URL, say) may break after a slash, dot or hyphen
 _VENDOR = Path(__file__).resolve().parent / "vendor"

@@ -9,9 +9,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from reasoner.determine import Determination
-from reasoner.pipeline import Review
 from reasoner.render import REVIEWER_NOTICE
+from reasoner.results import Determination, Review
 
 
 def render_json(review: Review) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from reasoner.determine import Considered, Criterion, Determination
+from reasoner.results import Considered, Criterion, Determination
 
 STATE_FILLS = {"met": "#dfd", "refuted": "#fdd", "unknown": "#ffd"}
 OTHER_FILL = "#eee"

@@ -11,7 +11,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
-from reasoner.query import QueryResult
+from reasoner.results import QueryResult
 
 
 def render_query(result: QueryResult, output_format: str, names: NamespaceManager) -> str:

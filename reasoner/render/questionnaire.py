@@ -10,8 +10,8 @@ from typing import Any
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 from reasoner.errors import NecessityError
-from reasoner.questionnaire import DocumentationNeeds, Question
 from reasoner.render import REVIEWER_LINE
+from reasoner.results import DocumentationNeeds, Question
 from reasoner.vocab import BASE
 
 WIDTH = 80

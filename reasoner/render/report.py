@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from reasoner.determine import Determination
-from reasoner.pipeline import ClaimReview
 from reasoner.render import REVIEWER_LINE, REVIEWER_NOTICE
 from reasoner.render.proof import mermaid_flowchart, proof_svg
-from reasoner.report import ReviewReport
+from reasoner.results import ClaimReview, Determination, ReviewReport, Status
 
 _STYLE = (Path(__file__).resolve().parent / "templates" / "report.css")
 
@@ -50,7 +48,7 @@ def _rows(claim: ClaimReview, references: list[str]) -> list[_Row]:
 
 def _deciding(d: Determination) -> str:
     deciding = [c.label for c in (*d.recommendations, *d.rules) if c.deciding]
-    return "; ".join(deciding) or ("no policy for this code" if d.status == "no-policy" else "")
+    return "; ".join(deciding) or ("no policy for this code" if d.status == Status.NO_POLICY else "")
 
 
 def _checklist(d: Determination, claim: ClaimReview) -> list[str]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import textwrap
 
-from reasoner.determine import Considered, Determination
-from reasoner.pipeline import ClaimReview, Review
 from reasoner.render import REVIEWER_NOTICE
+from reasoner.results import ClaimReview, Considered, Determination, Review, Status
 
 WIDTH = 80
 _NO_FACT = {"met": "nothing in the request says otherwise",
@@ -85,7 +84,7 @@ def _missing(claim: ClaimReview) -> list[str]:
     items = [_wrap(f"- line {d.sequence} {d.code}: {item.label} (linkId {item.link_id}; {item.state})")
              for d in claim.determinations for item in d.documentation if before or item.state != "met"]
     unknown = [_wrap(f"- line {d.sequence} {d.code}: {c.label}")
-               for d in claim.determinations if d.status == "needs-info"
+               for d in claim.determinations if d.status == Status.NEEDS_INFO
                for c in d.criteria if c.state == "unknown" and c.of not in {i.rule for i in d.documentation}]
     parts = []
     if items:

@@ -77,3 +77,11 @@ def _top_level_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module.split(".")[0])
     return names
+
+
+def test_the_renderers_import_no_reasoning():
+    allowed = {"reasoner.render", "reasoner.results", "reasoner.vocab", "reasoner.errors", "reasoner.ingest.model"}
+    graph = import_graph()
+    found = {(name, other) for name, other in graph.edges if name.startswith("reasoner.render")
+             and not other.startswith("reasoner.render.") and other not in allowed}
+    assert found == set(), sorted(found)

@@ -23,12 +23,13 @@ from rdflib import OWL, Graph, URIRef
 from rdflib.term import Node
 
 from reasoner.cli.options import knowledge as installed
-from reasoner.determine import Determination, decide
+from reasoner.determine import decide
 from reasoner.errors import InputError
 from reasoner.facts import claim_facts
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Request
 from reasoner.pipeline import claim_triples, review
+from reasoner.results import Determination
 from reasoner.vocab import REQ
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,8 @@ import pytest
 
 from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
-from reasoner.pipeline import Review, review
+from reasoner.pipeline import review
+from reasoner.results import Review
 from reasoner.vocab import BASE, CPT, DOC, HCPCS, ICD, ICD_GROUP, LOINC, RXN, SCT
 
 ROOT = Path(__file__).resolve().parents[3]
