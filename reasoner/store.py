@@ -24,13 +24,13 @@ Triple = tuple[Node, Node, Node]
 def ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """The pyoxigraph term of an rdflib term."""
     if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
+        return _named(term)
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
     if isinstance(term, Literal):
         if term.language:
             return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+        return ox.Literal(str(term), datatype=_named(term.datatype) if term.datatype else None)
     raise TypeError(f"not an RDF term: {term!r}")
 
 
@@ -61,6 +61,12 @@ def python_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Any:
     if datatype == _INTEGER:
         return int(term.value)
     return term.value
+
+
+@lru_cache(maxsize=1 << 16)
+def _named(iri: URIRef) -> ox.NamedNode:
+    """The pyoxigraph node of an IRI (a claim's facts name the same properties and classes again and again)."""
+    return ox.NamedNode(str(iri))
 
 
 @lru_cache(maxsize=1 << 16)

@@ -28,7 +28,7 @@ PREFIXES: dict[str, Namespace] = {
     "prec": Namespace(BASE + "kg/precedence/"), "grade": Namespace(BASE + "kg/strength/"),
 }
 
-# FHIR code-system URIs (FHIR-PROFILE.md) mapped to our code namespaces.
+# FHIR code-system URIs (docs/input.md) mapped to our code namespaces.
 SYSTEMS: dict[str, Namespace] = {
     "http://www.ama-assn.org/go/cpt": CPT,
     "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": HCPCS,

@@ -44,7 +44,7 @@ IN_SCOPE = {"36560", "36561", "76937", "77001", "99151", "99152", "99153", "J069
 
 
 def test_every_code_in_scope_has_a_policy():
-    """FHIR-PROFILE.md's codes in scope (and 85025, which an NCCI rule names) each have a recommendation or rule."""
+    """The input contract's codes in scope (and 85025, which an NCCI rule names) each have a recommendation or rule."""
     assert IN_SCOPE <= codes_with_policy()
 
 

@@ -1,4 +1,4 @@
-"""The knowledge base as data: what KNOWLEDGE.md marks uncertain is marked unconfirmed, and no
+"""The knowledge base as data: what our reading of the sources marks uncertain is marked unconfirmed, and no
 clinical rule or code lives in Python. Completeness and citations are `necessity check`'s
 (tests/test_check.py)."""
 

@@ -16,10 +16,11 @@ from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
 from reasoner.pipeline import review
 from reasoner.render.fhir import render_fhir
+from reasoner.results import Status
 
 CORPUS = Path(__file__).resolve().parent / "corpora" / "synthea-r4"
 BUNDLES = sorted(CORPUS.glob("*.json"))
-STATUSES = ("justified", "not-justified", "needs-info", "coding-error", "no-policy")
+STATUSES = tuple(Status)
 
 
 def test_the_corpus_is_there():

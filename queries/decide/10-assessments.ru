@@ -2,7 +2,7 @@
 # the line's policy date, 06-in-force.ru): the criteria of every
 # recommendation that supports or opposes the line's code (and its exceptions), and the requirement of every coding rule
 # or safety check that applies to the line. The subject is the line's patient or the line itself
-# (nec:subject). State (DESIGN.md): met if the subject is an instance of the criterion and not of
+# (nec:subject). State: met if the subject is an instance of the criterion and not of
 # nec:refutedWhen; refuted if it is an instance of nec:refutedWhen and not of the criterion, or
 # if it is an instance of neither nor of nec:unknownWhen and nec:whenNoFact is nec:Refuted;
 # met, in that last case, if nec:whenNoFact is nec:Met (the claim lists all its lines, so a line

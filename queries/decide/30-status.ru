@@ -1,4 +1,4 @@
-# Writes each claim line's status (DESIGN.md, "The reasoning contract"), in this order:
+# Writes each claim line's status (docs/architecture.md), in this order:
 #   no-policy     no recommendation or coding rule bears on the line's code;
 #   coding-error  a coding rule is refuted (documentation rules only on a claim after the service);
 #   not-justified a recommendation that opposes the code is met;

@@ -25,13 +25,16 @@ BOM = b"\xef\xbb\xbf"
 @dataclass(frozen=True)
 class Item:
     """One request of a batch: its id, its kind (``json`` or ``turtle``) and its bytes, or the error
-    that kept it from being read."""
+    that kept it from being read. A request file is listed by its ``path`` and read where it is reviewed
+    (``read_item``: a worker process, a Spark executor), so the batch's own process never holds the
+    requests."""
 
     request: str
     kind: str
     data: bytes = b""
     base: str | None = None
     error: InputError | None = None
+    path: str | None = None
 
     @property
     def digest(self) -> str:
@@ -118,14 +121,30 @@ def _items_of(source: str | Path) -> Iterator[Item]:
         yield Item(str(source), "json", error=InputError(str(source), "-", "-", f"cannot be read: {exc.strerror}"))
 
 
+def read_item(item: Item) -> Item:
+    """The item with its bytes: a request file listed by its path is read now (an error item when it cannot
+    be, or has grown past the limit); any other item as it is."""
+    if item.path is None or item.data or item.error is not None:
+        return item
+    path = Path(item.path)
+    try:
+        check_size(path.stat().st_size, item.path)
+        return Item(item.request, item.kind, path.read_bytes(), base=item.base)
+    except OSError as exc:
+        return Item(item.request, item.kind, error=InputError(item.path, "-", "-", f"cannot be read: {exc.strerror}"))
+    except InputError as exc:
+        return Item(item.request, item.kind, error=exc)
+
+
 def _file_item(path: Path) -> Item:
+    """A request file as an item to read where it is reviewed, or the error that refuses it already."""
     kind = KINDS.get(path.suffix.lower(), "json")
     try:
         check_size(path.stat().st_size, str(path))
         if path.suffix.lower() not in KINDS:
             raise InputError(str(path), "-", "-", "not a request: expected a FHIR Bundle (.json), Turtle (.ttl) "
                              "or NDJSON (.ndjson, one Bundle per line)")
-        return Item(str(path), kind, path.read_bytes(), base=path.absolute().as_uri())
+        return Item(str(path), kind, base=path.absolute().as_uri(), path=str(path))
     except OSError as exc:
         return Item(str(path), kind, error=InputError(str(path), "-", "-", f"cannot be read: {exc.strerror}"))
     except InputError as exc:

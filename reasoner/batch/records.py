@@ -70,7 +70,7 @@ def line_records(outcome: Outcome) -> list[dict[str, Any]]:
     for claim in outcome.review.claims if outcome.review else ():
         for d in claim.determinations:
             records.append(_record(common, record="line", claim=claim.claim_id, sequence=d.sequence, code=d.code,
-                                   system=d.system, status=d.status,
+                                   system=d.system, status=str(d.status),
                                    deciding=[c.id for c in (*d.recommendations, *d.rules) if c.deciding],
                                    citations=list(d.citations),
                                    warnings=[f"{w.kind}: {w.message}" for w in d.warnings]))

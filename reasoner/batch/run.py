@@ -1,46 +1,35 @@
-"""A batch: every request of the inputs reviewed, in this process, in worker processes or on Spark,
-its records written in input order as they come, with a progress bar on a terminal and a summary at
-the end."""
+"""A batch as an operation: every request of a ``BatchConfig`` reviewed on an executor (this process,
+worker processes, Spark: ``executors.py``), its records written in input order as they come, and a
+``Summary`` of what was done. Showing it (a progress bar, the summary's text) is the CLI's."""
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
-import os
-import signal
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
 
+from reasoner.batch.config import BatchConfig
+from reasoner.batch.executors import Executor
 from reasoner.batch.formats import format_named
-from reasoner.batch.inputs import Item, count, items, sources
+from reasoner.batch.inputs import Item, count, items, read_item, sources
 from reasoner.batch.output import Done, open_output
-from reasoner.batch.work import Reviewed, review_to_text
+from reasoner.batch.work import Reviewed
 from reasoner.engines import Engine
 from reasoner.errors import NecessityError
 from reasoner.knowledge import Knowledge
-from reasoner.processes import stop_with_parent
-from reasoner.render import REVIEWER_LINE
-from reasoner.results import Status
-
-STATUSES = tuple(Status)
-WINDOW = 32  # requests handed to each worker process at a time: the inputs are never all in memory
 
 
 @dataclass
 class Summary:
-    """What a batch did: requests reviewed now and found done, lines per status, errors, time."""
+    """What a batch did so far: requests reviewed now and found done, lines per status, errors, time."""
 
     output: str
     knowledge_version: str
     engine: str
+    executor: str
     done: Done
+    total: int | None = None  # requests this run has to review, when the inputs can be counted
     requests: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     errors: int = 0
@@ -59,54 +48,35 @@ class Summary:
         """Whether any request of the output, this run's or an earlier one's, has an error."""
         return bool(self.errors or self.done.errors)
 
-    def text(self) -> str:
-        """The summary for people, several lines."""
-        lines = sum(self.statuses.values())
-        rate = f"{self.requests / self.seconds:.1f} requests/s, {lines / self.seconds:.1f} lines/s" \
-            if self.seconds else "no time"
-        counts = ", ".join(f"{status} {self.statuses[status]}" for status in STATUSES)
-        head = "interrupted" if self.interrupted else "done"
-        text = [f"necessity batch {head}: {self.requests} requests, {lines} claim lines in {self.seconds:.1f} s "
-                f"({rate})",
-                f"  lines: {counts}",
-                f"  requests with an error: {self.errors}" +
-                (f" (and {self.done.errors} in the {len(self.done.requests)} requests already in the output)"
-                 if self.done.requests else ""),
-                f"  written to {self.output}; knowledge base {self.knowledge_version}; {self.engine} engine",
-                *([f"  the output now holds {len(self.done.requests) + self.requests} requests"]
-                  if self.done.requests else []),
-                f"  {REVIEWER_LINE}"]
-        if self.interrupted and self.resumable:
-            text.append("  rerun the same command with --resume to finish the batch")
-        return "\n".join(text) + "\n"
+    @property
+    def lines(self) -> int:
+        """The claim lines reviewed in this run."""
+        return sum(self.statuses.values())
 
 
-def run_batch(inputs: list[str], out: str, knowledge: Knowledge, engine: Engine, output_format: str = "ndjson",
-              workers: int = 1, resume: bool = False, spark: str | None = None,
-              progress: bool | None = None) -> Summary:
-    """Review every request of ``inputs`` with ``knowledge`` and ``engine`` and write its records to ``out``
-    (``-``: standard output) as they come. ``workers`` processes (or the Spark master ``spark``) review
-    them, each loading the same knowledge; ``resume`` finishes an interrupted batch. A progress bar shows
-    on a terminal (``progress`` None) or when asked."""
-    form = format_named(output_format)
-    listed = sources(inputs, out)
-    if spark is not None:
-        from reasoner.spark import require_pyspark
-
-        require_pyspark()
-    version = knowledge.version
-    output = open_output(out, form, version, resume)
-    summary = Summary(out, version, engine.name, output.done, resumable=output.file)
-    todo = _not_done(items(listed), output.done, out)
-    total = count(listed) if (sys.stderr.isatty() if progress is None else progress) else None
-    bar = _progress(None if total is None else total - len(output.done.requests), progress)
+def run_batch(config: BatchConfig, knowledge: Knowledge, engine: Engine, executor: Executor,
+              on_progress: Callable[[Summary], None] | None = None) -> Summary:
+    """Review every request of ``config`` with ``knowledge`` and ``engine`` on ``executor``, write its records
+    to the output as they come, and return what was done; ``on_progress`` is told after each request (and once
+    before the first, with ``Summary.total`` set when the inputs can be counted). Ctrl-C ends the batch with
+    ``Summary.interrupted``; what was written stays, for ``--resume``."""
+    form = format_named(config.output_format)
+    listed = sources(list(config.inputs), config.output)
+    output = open_output(config.output, form, knowledge.version, config.resume)
+    summary = Summary(config.output, knowledge.version, engine.name, executor.name, output.done,
+                      resumable=output.file)
+    if on_progress is not None:
+        counted = count(listed)
+        summary.total = None if counted is None else counted - len(output.done.requests)
+        on_progress(summary)
+    todo = _not_done(items(listed), output.done, config.output)
     started = time.perf_counter()
     try:
-        for reviewed in _reviewed(todo, output_format, knowledge, engine, workers, spark):
+        for reviewed in executor.reviewed(todo, config.output_format):
             output.write_request(reviewed.text)
             summary.add(reviewed)
-            bar.update(1)
-            bar.set_postfix_str(f"{sum(summary.statuses.values())} lines, {summary.errors} errors", refresh=False)
+            if on_progress is not None:
+                on_progress(summary)
     except KeyboardInterrupt:
         summary.interrupted = True
     except BaseException:
@@ -114,7 +84,6 @@ def run_batch(inputs: list[str], out: str, knowledge: Knowledge, engine: Engine,
         raise
     finally:
         summary.seconds = time.perf_counter() - started
-        bar.close()
         output.close()
     return summary
 
@@ -125,7 +94,7 @@ def _not_done(todo: Iterable[Item], done: Done, out: str) -> Iterator[Item]:
     found = 0
     for item in todo:
         if item.request in done.requests:
-            if done.requests[item.request] != item.digest:
+            if done.requests[item.request] != read_item(item).digest:
                 raise NecessityError(f"{out}: {item.request} has changed since it was reviewed (its SHA-256 "
                                      "differs): resume with the inputs the output was written from")
             found += 1
@@ -138,99 +107,3 @@ def _not_done(todo: Iterable[Item], done: Done, out: str) -> Iterator[Item]:
     if found < len(done.requests):
         raise NecessityError(f"{out}: holds {len(done.requests) - found} requests that are not among these "
                              "inputs: resume with the inputs it was written from")
-
-
-def _reviewed(todo: Iterator[Item], output_format: str, knowledge: Knowledge, engine: Engine, workers: int,
-              spark: str | None) -> Iterable[Reviewed]:
-    if spark is not None:
-        from reasoner.spark import reviewed_on_spark
-
-        return reviewed_on_spark(todo, spark, output_format, knowledge, engine.name)
-    if workers == 1:
-        return (review_to_text(item, output_format, knowledge, engine) for item in todo)
-    return _in_processes(todo, output_format, knowledge, engine.name, workers)
-
-
-def _in_processes(todo: Iterator[Item], output_format: str, knowledge: Knowledge, engine: str,
-                  workers: int) -> Iterator[Reviewed]:
-    """Reviewed by ``workers`` processes, in input order, a window of requests at a time. A worker that
-    dies (killed, out of memory) stops the batch with an error; what was written stays for --resume.
-
-    Each worker stops when this process dies, even by SIGKILL (``stop_with_parent``). The kernel signals
-    when the *thread* that started the worker ends, so this thread, which outlives the pool, starts them
-    all: with the "spawn" context the pool starts workers from the thread that submits work (all of them
-    at the first window), and from its management thread only to replace a worker ended by
-    ``max_tasks_per_child``, not set here. ("fork" would copy locks other threads hold; "forkserver"
-    would make the workers the fork server's children, not this process's.)"""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(os.getpid(), knowledge.root, knowledge.version, engine)) as pool:
-        while window := list(itertools.islice(todo, workers * WINDOW)):
-            try:
-                yield from pool.map(_WorkerTask(output_format), window)
-            except BrokenProcessPool as exc:
-                raise NecessityError("a worker process died (killed, or out of memory): the requests written so "
-                                     "far are kept; rerun the same command with --resume") from exc
-
-
-def _start_worker(parent: int, root: Path, version: str, engine: str) -> None:
-    """In a worker process, its edge: stop when the batch process ``parent`` dies, leave Ctrl-C to the batch
-    (which stops the workers), and load the batch's knowledge (of ``root``, from the cache) and engine once."""
-    stop_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    knowledge = Knowledge.load(root)
-    if knowledge.version != version:
-        raise NecessityError(f"a worker read knowledge {knowledge.version}, the batch has {version}: the knowledge "
-                             "files changed while the batch started")
-    _WORKER["knowledge"], _WORKER["engine"] = knowledge, knowledge.engine(engine)
-
-
-# The knowledge and engine of a worker process, set once by _start_worker (never in the batch's own process).
-_WORKER: dict[str, Any] = {}
-
-
-@dataclass(frozen=True)
-class _WorkerTask:
-    output_format: str
-
-    def __call__(self, item: Item) -> Reviewed:
-        return review_to_text(item, self.output_format, _WORKER["knowledge"], _WORKER["engine"])
-
-
-class Bar(Protocol):
-    """A progress bar: what the batch uses of tqdm's."""
-
-    def update(self, n: int) -> object:
-        """Count ``n`` more requests done."""
-        ...
-
-    def set_postfix_str(self, text: str, refresh: bool = True) -> object:
-        """Show ``text`` after the bar."""
-        ...
-
-    def close(self) -> object:
-        """Leave the bar as it is."""
-        ...
-
-
-def _progress(total: int | None, shown: bool | None) -> Bar:
-    """A progress bar on standard error with rate and ETA (tqdm), or one that shows nothing."""
-    if not (sys.stderr.isatty() if shown is None else shown):
-        return _NoBar()
-    from tqdm import tqdm
-
-    bar: Bar = tqdm(total=total, unit=" requests", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
-    return bar
-
-
-class _NoBar:
-    """No progress bar: what tqdm's bar offers, doing nothing."""
-
-    def update(self, n: int) -> None:
-        """Nothing."""
-
-    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
-        """Nothing."""
-
-    def close(self) -> None:
-        """Nothing."""

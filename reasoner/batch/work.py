@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from reasoner.batch.formats import format_named
-from reasoner.batch.inputs import Item
+from reasoner.batch.inputs import Item, read_item
 from reasoner.batch.records import review_item, statuses
 from reasoner.engines import Engine
 from reasoner.knowledge import Knowledge
@@ -24,6 +24,7 @@ class Reviewed:
 
 
 def review_to_text(item: Item, output_format: str, knowledge: Knowledge, engine: Engine) -> Reviewed:
-    """Review one item and render its records in ``output_format``."""
+    """Read one item (if it is a file not read yet), review it and render its records in ``output_format``."""
+    item = read_item(item)
     outcome = review_item(item, knowledge, engine)
     return Reviewed(item.request, format_named(output_format).render(outcome), statuses(outcome), len(outcome.errors))

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
+from reasoner.batch.config import BatchConfig
+from reasoner.batch.executors import Executor, OnSpark, ProcessPool, Sequential
 from reasoner.batch.formats import FORMATS
-from reasoner.batch.run import run_batch
+from reasoner.batch.run import Summary, run_batch
 from reasoner.cli.options import engine_option, knowledge
 from reasoner.engines import Engine
+from reasoner.render import REVIEWER_LINE
+from reasoner.results import Status
 
 
 @click.command()
@@ -39,13 +44,64 @@ def batch(inputs: tuple[str, ...], out: str, output_format: str, workers: int, r
 
     Example: necessity batch examples -o reviews.ndjson
     """
+    config = BatchConfig(tuple(inputs), out, output_format, resume)
+    chosen = knowledge()
+    executor: Executor = OnSpark(chosen, engine, master) if master is not None else \
+        ProcessPool(chosen, engine, workers) if workers > 1 else Sequential(chosen, engine)
+    bar = _Bar() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
-        summary = run_batch(list(inputs), out, knowledge(), engine, output_format, workers, resume, master, progress)
+        summary = run_batch(config, chosen, engine, executor, bar.show if bar else None)
     except KeyboardInterrupt:  # before the first request: nothing written
         click.echo("necessity batch interrupted before it began", err=True)
         sys.exit(130)
-    click.echo(summary.text(), err=True, nl=False)
+    finally:
+        if bar:
+            bar.close()
+    click.echo(summary_text(summary), err=True, nl=False)
     if summary.interrupted:
         sys.exit(130)
     if summary.failed:
         sys.exit(1)
+
+
+def summary_text(summary: Summary) -> str:
+    """The summary of a batch for people, several lines."""
+    rate = f"{summary.requests / summary.seconds:.1f} requests/s, {summary.lines / summary.seconds:.1f} lines/s" \
+        if summary.seconds else "no time"
+    counts = ", ".join(f"{status} {summary.statuses[status]}" for status in Status)
+    head = "interrupted" if summary.interrupted else "done"
+    done = summary.done
+    text = [f"necessity batch {head}: {summary.requests} requests, {summary.lines} claim lines in "
+            f"{summary.seconds:.1f} s ({rate})",
+            f"  lines: {counts}",
+            f"  requests with an error: {summary.errors}" +
+            (f" (and {done.errors} in the {len(done.requests)} requests already in the output)"
+             if done.requests else ""),
+            f"  written to {summary.output}; knowledge base {summary.knowledge_version}; {summary.engine} engine",
+            *([f"  the output now holds {len(done.requests) + summary.requests} requests"] if done.requests else []),
+            f"  {REVIEWER_LINE}"]
+    if summary.interrupted and summary.resumable:
+        text.append("  rerun the same command with --resume to finish the batch")
+    return "\n".join(text) + "\n"
+
+
+class _Bar:
+    """A progress bar on standard error with rate and ETA (tqdm), made when the batch tells how much it has."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def show(self, summary: Summary) -> None:
+        """Show the requests done, the lines and the errors so far."""
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=summary.total, unit=" requests", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+            return
+        self.bar.update(1)
+        self.bar.set_postfix_str(f"{summary.lines} lines, {summary.errors} errors", refresh=False)
+
+    def close(self) -> None:
+        """Leave the bar as it is."""
+        if self.bar is not None:
+            self.bar.close()

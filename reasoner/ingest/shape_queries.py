@@ -82,26 +82,27 @@ def _node_shapes(shapes: Graph) -> list[Node]:
 
 
 def _shape(shapes: Graph, shape: Node, names: _Names) -> str:
-    """The violations of one node shape, as groups whose ?focus is each target node that breaks it."""
+    """The violations of one node shape, as a group whose ?focus is each target node that breaks it: the targets
+    found once, each constraint then tested on the bound ?focus (EXISTS is evaluated with it)."""
     _check_known(shapes, shape)
     targets = [f"{{ ?focus <{RDF.type}>/<{_SUBCLASS}>* <{c}> }}" for c in shapes.objects(shape, SH.targetClass)]
     targets += [f"{{ ?s{i} <{p}> ?focus }}" for i, p in enumerate(shapes.objects(shape, SH.targetObjectsOf))]
-    target = " UNION ".join(targets)
-    # each violation in one group with the target: a FILTER sees only the variables of its own group
-    violations = [f"{{ {{ {target} }} {v} }}" for v in _node_violations(shapes, shape, "?focus", names)]
-    return " UNION ".join(violations) if violations else "{ FILTER(false) }"
+    broken = list(_node_violations(shapes, shape, "?focus", names))
+    if not broken:
+        return "{ FILTER(false) }"
+    return f"{{ {' UNION '.join(targets)} FILTER({' || '.join(broken)}) }}"
 
 
 def _node_violations(shapes: Graph, shape: Node, focus: str, names: _Names) -> Iterator[str]:
-    """Graph patterns, each matching when ``focus`` breaks one constraint of the node shape."""
+    """SPARQL expressions, each true when ``focus`` breaks one constraint of the node shape."""
     for prop in shapes.objects(shape, SH.property):
         yield from _property_violations(shapes, prop, focus, names)
     for members in shapes.objects(shape, SH["or"]):
         held = [_conforms(shapes, m, focus, names) for m in Collection(shapes, members)]
-        yield f"FILTER(!({' || '.join(held)}))"
+        yield f"!({' || '.join(held)})"
     for members in shapes.objects(shape, SH.xone):
         held = [_conforms(shapes, m, focus, names) for m in Collection(shapes, members)]
-        yield f"FILTER(({' + '.join(f'IF({h}, 1, 0)' for h in held)}) != 1)"
+        yield f"(({' + '.join(f'IF({h}, 1, 0)' for h in held)}) != 1)"
 
 
 def _conforms(shapes: Graph, member: Node, focus: str, names: _Names) -> str:
@@ -109,12 +110,12 @@ def _conforms(shapes: Graph, member: Node, focus: str, names: _Names) -> str:
     _check_known(shapes, member)
     if shapes.value(member, SH.path) is None:
         raise KnowledgeError(f"{member}: a member of sh:or or sh:xone that is not a property shape")
-    checks = [f"NOT EXISTS {{ {v} }}" for v in _property_violations(shapes, member, focus, names)]
+    checks = [f"!{v}" for v in _property_violations(shapes, member, focus, names)]
     return "(" + " && ".join(checks or ["true"]) + ")"
 
 
 def _property_violations(shapes: Graph, prop: Node, focus: str, names: _Names) -> Iterator[str]:
-    """Graph patterns, each matching when ``focus`` breaks one constraint of the property shape ``prop``."""
+    """SPARQL expressions, each true when ``focus`` breaks one constraint of the property shape ``prop``."""
     _check_known(shapes, prop)
     path = shapes.value(prop, SH.path)
     if not isinstance(path, URIRef):
@@ -126,19 +127,19 @@ def _property_violations(shapes: Graph, prop: Node, focus: str, names: _Names) -
     for maximum in shapes.objects(prop, SH.maxCount):
         yield _too_many(focus, p, int(str(maximum)), "true", names)
     for datatype in shapes.objects(prop, SH.datatype):
-        yield f"{focus} {p} {value} . FILTER(!isLiteral({value}) || datatype({value}) != <{datatype}>)"
+        yield f"EXISTS {{ {focus} {p} {value} . FILTER(!isLiteral({value}) || datatype({value}) != <{datatype}>) }}"
     for kind in shapes.objects(prop, SH["class"]):
-        yield f"{focus} {p} {value} . FILTER NOT EXISTS {{ {value} <{RDF.type}>/<{_SUBCLASS}>* <{kind}> }}"
+        yield f"EXISTS {{ {focus} {p} {value} . FILTER NOT EXISTS {{ {value} <{RDF.type}>/<{_SUBCLASS}>* <{kind}> }} }}"
     for members in shapes.objects(prop, SH["in"]):
         allowed = " || ".join(f"sameTerm({value}, {_term(m)})" for m in Collection(shapes, members))
-        yield f"{focus} {p} {value} . FILTER(!({allowed or 'false'}))"
+        yield f"EXISTS {{ {focus} {p} {value} . FILTER(!({allowed or 'false'})) }}"
     for pattern in shapes.objects(prop, SH.pattern):
-        yield f"{focus} {p} {value} . FILTER(!{_matches(value, str(pattern))})"
+        yield f"EXISTS {{ {focus} {p} {value} . FILTER(!{_matches(value, str(pattern))}) }}"
     for wanted in shapes.objects(prop, SH.hasValue):
-        yield f"FILTER NOT EXISTS {{ {focus} {p} {_term(wanted)} }}"
+        yield f"NOT EXISTS {{ {focus} {p} {_term(wanted)} }}"
     for members in shapes.objects(prop, SH["or"]):
         held = [_value_conforms(shapes, m, value) for m in Collection(shapes, members)]
-        yield f"{focus} {p} {value} . FILTER(!({' || '.join(held)}))"
+        yield f"EXISTS {{ {focus} {p} {value} . FILTER(!({' || '.join(held)})) }}"
     for qualified in shapes.objects(prop, SH.qualifiedValueShape):
         condition = _value_conforms(shapes, qualified, "{v}")
         for minimum in shapes.objects(prop, SH.qualifiedMinCount):
@@ -163,13 +164,13 @@ def _value_conforms(shapes: Graph, shape: Node, value: str) -> str:
 
 
 def _too_few(focus: str, p: str, minimum: int, condition: str, names: _Names) -> str:
-    values = [names("m") for _ in range(minimum)]
     if minimum == 0:
-        return "FILTER(false)"
+        return "false"
+    values = [names("m") for _ in range(minimum)]
     distinct = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)]
     held = [condition.replace("{v}", v) for v in values]
     found = " . ".join(f"{focus} {p} {v}" for v in values)
-    return f"FILTER NOT EXISTS {{ {found} . FILTER({' && '.join([*distinct, *held])}) }}"
+    return f"NOT EXISTS {{ {found} . FILTER({' && '.join([*distinct, *held])}) }}"
 
 
 def _too_many(focus: str, p: str, maximum: int, condition: str, names: _Names) -> str:
@@ -177,7 +178,7 @@ def _too_many(focus: str, p: str, maximum: int, condition: str, names: _Names) -
     distinct = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(values, 2)]
     held = [condition.replace("{v}", v) for v in values]
     found = " . ".join(f"{focus} {p} {v}" for v in values)
-    return f"{found} . FILTER({' && '.join([*distinct, *held])})"
+    return f"EXISTS {{ {found} . FILTER({' && '.join([*distinct, *held])}) }}"
 
 
 def _matches(value: str, pattern: str) -> str:

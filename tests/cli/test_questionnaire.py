@@ -14,7 +14,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bundles import bundle, write  # noqa: E402
 
-# the linkIds of FHIR-PROFILE.md, by the code whose lines ask them
+# the linkIds of the input contract (docs/input.md), by the code whose lines ask them
 EXPECTED = {
     "76937": ["us-guidance.image-recorded", "us-guidance.realtime-needle", "us-guidance.sites-evaluated",
               "us-guidance.vessel-patency"],

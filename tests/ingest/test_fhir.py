@@ -1,4 +1,4 @@
-"""FHIR R4 Bundle ingest: every field of FHIR-PROFILE.md that necessity reads, and its errors.
+"""FHIR R4 Bundle ingest: every field of the input contract (docs/input.md) that necessity reads, and its errors.
 These tests stop before inference: they check the request model and the facts graph.
 """
 

@@ -22,7 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from reasoner import processes
-from reasoner.batch.run import WINDOW, run_batch
+from reasoner.batch.config import BatchConfig
+from reasoner.batch.executors import WINDOW, ProcessPool
+from reasoner.batch.run import run_batch
 from reasoner.cli.main import cli
 from reasoner.cli.options import knowledge as installed
 
@@ -165,7 +167,9 @@ def test_workers_are_started_by_the_thread_that_runs_the_batch_and_live_as_long_
 
     def run() -> None:
         try:
-            run_batch([str(requests)], str(out), installed(), installed().engine("fast"), workers=2, progress=False)
+            knowledge = installed()
+            engine = knowledge.engine("fast")
+            run_batch(BatchConfig((str(requests),), str(out)), knowledge, engine, ProcessPool(knowledge, engine, 2))
         except BaseException as exc:  # handed to the test's thread
             failure.append(exc)
 
