@@ -47,7 +47,7 @@ def batch(inputs: tuple[str, ...], out: str, output_format: str, workers: int, r
     config = BatchConfig(tuple(inputs), out, output_format, resume)
     chosen = knowledge()
     executor: Executor = OnSpark(chosen, engine, master) if master is not None else \
-        ProcessPool(chosen, engine, workers) if workers > 1 else Sequential(chosen, engine)
+        Sequential(chosen, engine) if workers == 1 else ProcessPool(chosen, engine, workers)
     bar = _Bar() if (sys.stderr.isatty() if progress is None else progress) else None
     try:
         summary = run_batch(config, chosen, engine, executor, bar.show if bar else None)
