@@ -29,7 +29,7 @@ from rdflib import OWL, XSD, Graph, Literal
 from rdflib.term import Node
 
 from reasoner import __version__, resources
-from reasoner.engines import Engine, FastEngine, ReferenceEngine, fast, reference
+from reasoner.engines import Engine, FastEngine, ReferenceEngine, fast
 from reasoner.errors import KnowledgeError, NecessityError
 from reasoner.files import write_whole
 from reasoner.hierarchy import Hierarchy, read_hierarchy
@@ -177,6 +177,8 @@ def content_version(root: Path) -> str:
 def close_knowledge(knowledge: Graph) -> Graph:
     """The reference engine's closure of ``knowledge`` alone, without literal subjects and ``x owl:sameAs x``:
     what the fast engine's tables are compiled from and what a request's facts are reasoned against."""
+    from reasoner.engines import reference  # owlrl: only to build the knowledge, not to load it
+
     closed = Graph()
     bind_prefixes(closed.namespace_manager)
     for triple in (*knowledge, *reference.entailments(knowledge, Graph())):

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rdflib import Graph
 from rdflib.term import Node
 
 from reasoner.ingest.model import CancelledLine, Claim, LedgerEntry, RejectedClaim
+
+if TYPE_CHECKING:  # networkx takes a tenth of a second to import; only export needs it
+    import networkx as nx
 
 
 class Status(StrEnum):

@@ -14,7 +14,7 @@ from typing import Protocol
 from rdflib import Graph
 from rdflib.term import Node
 
-from reasoner.engines import fast, reference
+from reasoner.engines import fast
 
 Triple = tuple[Node, Node, Node]
 
@@ -58,6 +58,8 @@ class ReferenceEngine:
     def entail(self, facts: Graph) -> Iterable[Triple]:
         """Everything owlrl derives from the knowledge and ``facts`` that the closed knowledge does not hold
         already (seconds)."""
+        from reasoner.engines import reference  # owlrl, imported only by those who close with it
+
         return [t for t in reference.entailments(self.knowledge, facts) if t not in self.closed]
 
 
