@@ -26,7 +26,7 @@ def decide(claim: ClaimGraph, queries: Queries) -> list[Determination]:
 
 def read_determinations(claim: ClaimGraph, queries: Queries) -> list[Determination]:
     """Read the determinations written by the decision updates, ordered by claim line sequence."""
-    curie = _curies()
+    curie = curie_namer()
 
     def _select(name: str) -> list[_Row]:
         return select(claim, queries.text(f"determination/{name}.rq"))
@@ -101,7 +101,8 @@ def grouped(rows: list[_Row], make: Any, key: str | tuple[str, ...] = "line") ->
 
 
 @cache
-def _curies() -> Any:
+def curie_namer() -> Any:
+    """A function naming an IRI by its CURIE in necessity's prefixes (any other value as its string)."""
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
     manager = graph.namespace_manager

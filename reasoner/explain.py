@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from reasoner.determine import curie_namer, select
 from reasoner.engines import Engine
 from reasoner.errors import InputError
 from reasoner.knowledge import Knowledge
@@ -21,13 +22,13 @@ def explain(path: str | Path, code: str, knowledge: Knowledge, engine: Engine | 
     """Explain every line billed with ``code`` on the claim of the request at ``path`` (with the policies
     in force on ``as_of`` instead of the date of service, when given)."""
     result = decided(path, knowledge, engine, claim_id, as_of)
-    claim, graph = result.claim, result.graph
+    claim = result.claim
     lines = [d for d in result.determinations if d.code == code]
     if not lines:
         billed = ", ".join(sorted({line.code for line in claim.lines}))
         raise InputError(str(path), claim.source, "item.productOrService", f"no line billed with {code} ({billed})")
-    curie = graph.namespace_manager.normalizeUri
-    rows: Any = graph.query(knowledge.queries.text("explain/what-would-change.rq"))
+    curie = curie_namer()
+    rows: Any = select(result.store, knowledge.queries.text("explain/what-would-change.rq"))
     changes: dict[int, list[Change]] = {}
     for row in rows:
         change = Change(source=curie(row.source), criterion=curie(row.criterion), label=str(row.label),

@@ -25,13 +25,14 @@ from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
 from reasoner.resources import Queries
 from reasoner.results import ExportView
+from reasoner.store import ClaimGraph
 from reasoner.vocab import VIEW, bind_prefixes
 
 
 def knowledge_view(knowledge: Knowledge, code: str | None = None) -> ExportView:
     """The knowledge base as a view: codes, recommendations, criteria, rules, guidelines, citations,
     conflicts. With ``code``, only what bears on that billing code."""
-    rdf = _construct(knowledge.graph, knowledge.queries, "knowledge")
+    rdf = _construct(knowledge.store.whole(), knowledge.queries, "knowledge")
     title = "necessity knowledge base" + (f": billing code {code}" if code else "")
     view = _view("knowledge", rdf, code, title, knowledge)
     if code and not view.graph:
@@ -45,8 +46,8 @@ def proof_view(path: str | Path, knowledge: Knowledge, code: str | None = None, 
     lines billed with it): each line, the outcomes considered, their criteria and facts, the sources,
     guidelines and citations, and the warnings."""
     result = decided(path, knowledge, engine, claim_id)
-    claim, graph = result.claim, result.graph
-    rdf = _construct(graph, knowledge.queries, "proof")
+    claim = result.claim
+    rdf = _construct(result.store, knowledge.queries, "proof")
     title = f"necessity proof: {Path(path).name}, claim {claim.id}" + (f", code {code}" if code else "")
     view = _view("proof", rdf, code, title, knowledge)
     if code and not view.graph:
@@ -55,11 +56,12 @@ def proof_view(path: str | Path, knowledge: Knowledge, code: str | None = None, 
     return view
 
 
-def _construct(source: Graph, queries: Queries, folder: str) -> Graph:
+def _construct(source: ClaimGraph, queries: Queries, folder: str) -> Graph:
+    """What the CONSTRUCT queries of ``queries/export/<folder>`` build from ``source``, in one rdflib graph."""
     rdf = Graph()
     bind_prefixes(rdf.namespace_manager)
     for name in queries.names(f"export/{folder}", ".rq"):
-        rdf += source.query(queries.text(name)).graph or Graph()
+        rdf += source.construct(queries.text(name))
     return rdf
 
 

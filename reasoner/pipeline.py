@@ -105,7 +105,7 @@ def decided(path: str | Path, knowledge: Knowledge, engine: Engine | None = None
     triples = claim_triples(request, claims[0], knowledge, engine or knowledge.engine("fast"))
     with knowledge.store.claim(triples, whole=True) as graph:
         determinations = tuple(decide(graph, knowledge.queries))
-        return Decided(claim=claims[0], graph=graph.as_graph(), determinations=determinations)
+        return Decided(claim=claims[0], store=graph, determinations=determinations)
 
 
 def claim_triples(request: Request, claim: Claim, knowledge: Knowledge, engine: Engine) -> list[Triple]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from pyparsing import ParseResults
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
@@ -22,6 +23,8 @@ from reasoner.knowledge import Knowledge
 from reasoner.pipeline import decided
 from reasoner.resources import Queries
 from reasoner.results import NamedQuery, QueryResult
+from reasoner.store import rdflib_term
+from reasoner.vocab import bind_prefixes
 
 
 class QueryError(NecessityError):
@@ -48,17 +51,19 @@ def query_source(file: str, queries: Queries) -> str:
 
 def run_query(text: str, knowledge: Knowledge, request: str | None = None, claim_id: str | None = None,
               engine: Engine | None = None) -> QueryResult:
-    """Run a SELECT, ASK or CONSTRUCT query over the knowledge, or over the decided graph of a claim."""
-    prepared = _prepare(text)
-    graph = decided(request, knowledge, engine, claim_id).graph if request else knowledge.graph
-    result: Any = graph.query(prepared)
-    if result.type == "ASK":
-        return QueryResult(columns=(), rows=(), boolean=bool(result.askAnswer))
-    if result.type == "CONSTRUCT":
-        triples = sorted(result.graph or Graph())
-        return QueryResult(columns=("subject", "predicate", "object"), rows=tuple(tuple(t) for t in triples))
-    columns = tuple(str(v) for v in result.vars)
-    return QueryResult(columns=columns, rows=tuple(tuple(row) for row in result))
+    """Run a SELECT, ASK or CONSTRUCT query over the knowledge, or over the decided graph of a claim, in
+    Oxigraph; necessity's prefixes may be used without declaring them."""
+    _prepare(text)
+    graph = decided(request, knowledge, engine, claim_id).store if request else knowledge.store.whole()
+    result: Any = graph.query(_PREFIXES + text)
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult(columns=(), rows=(), boolean=bool(result))
+    if isinstance(result, ox.QueryTriples):
+        triples = sorted({(rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object)) for t in result})
+        return QueryResult(columns=("subject", "predicate", "object"), rows=tuple(triples))
+    names = [variable.value for variable in result.variables]
+    rows = tuple(tuple(None if solution[n] is None else rdflib_term(solution[n]) for n in names) for solution in result)
+    return QueryResult(columns=tuple(names), rows=rows)
 
 
 def check_query(text: str) -> None:
@@ -93,3 +98,14 @@ def _mentions(node: Any, name: str) -> bool:
     if isinstance(node, list | tuple | ParseResults):
         return any(_mentions(value, name) for value in node)
     return False
+
+
+def _prefix_lines() -> str:
+    """PREFIX declarations for every prefix necessity binds, so a query may use them undeclared (as rdflib let
+    it); a query's own declarations come after them and win."""
+    graph = Graph()
+    bind_prefixes(graph.namespace_manager)
+    return "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in graph.namespace_manager.namespaces())
+
+
+_PREFIXES = _prefix_lines()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reasoner.determine import select
 from reasoner.errors import NecessityError
 from reasoner.knowledge import Knowledge
 from reasoner.results import DocumentationNeeds, Question
@@ -15,18 +16,18 @@ from reasoner.results import DocumentationNeeds, Question
 def documentation_needs(code: str, knowledge: Knowledge) -> DocumentationNeeds:
     """The questions a line billed with ``code`` may need answered; an error for a code the
     knowledge does not declare."""
-    graph, queries = knowledge.graph, knowledge.queries
-    codes: Any = graph.query(queries.text("questionnaire/billing-codes.rq"))
+    graph, queries = knowledge.store.whole(), knowledge.queries
+    codes: Any = select(graph, queries.text("questionnaire/billing-codes.rq"))
     descriptions = {str(row.code): str(row.description or "") for row in codes}
     if code not in descriptions:
         raise NecessityError(f"{code}: not a billing code of the knowledge base "
                              f"(known: {', '.join(sorted(descriptions))})")
-    rows: Any = graph.query(queries.text("questionnaire/questions.rq"))
+    rows: Any = select(graph, queries.text("questionnaire/questions.rq"))
     asked: dict[str, list[Any]] = {}
     for row in rows:
         if str(row.code) == code:
             asked.setdefault(str(row.linkId), []).append(row)
-    named: Any = graph.query(queries.text("questionnaire/answer-options.rq"))
+    named: Any = select(graph, queries.text("questionnaire/answer-options.rq"))
     options: dict[str, list[str]] = {}
     for row in named:
         options.setdefault(str(row.linkId), []).append(str(row.option))

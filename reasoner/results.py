@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 from rdflib.term import Node
@@ -135,11 +135,12 @@ class Review:
 
 @dataclass(frozen=True)
 class Decided:
-    """One claim decided, with everything it rests on: the graph (knowledge, facts, inferences and the
-    decision) and the determinations read from it."""
+    """One claim decided, with everything it rests on: the store holding the knowledge, the facts, the
+    inferences and the decision (a ``reasoner.store.ClaimGraph``, queried with SPARQL), and the
+    determinations read from it."""
 
     claim: Claim
-    graph: Graph
+    store: Any
     determinations: tuple[Determination, ...]
 
 

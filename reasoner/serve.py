@@ -69,7 +69,8 @@ def fill_store(location: Path, knowledge: Knowledge, request: str | None = None,
     graph = knowledge.graph
     parts = [(KNOWLEDGE_GRAPH, _rdf_triples(graph))]
     if request:
-        parts.append((REQUEST_GRAPH, _rdf_triples(decided(request, knowledge, claim_id=claim_id).graph - graph)))
+        decided_graph = decided(request, knowledge, claim_id=claim_id).store.as_graph()
+        parts.append((REQUEST_GRAPH, _rdf_triples(decided_graph - graph)))
     store = ox.Store(str(location))
     store.bulk_load("".join(_quads(graph, name) for name, graph in parts).encode("utf-8"),
                     format=ox.RdfFormat.N_QUADS)

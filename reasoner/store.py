@@ -117,6 +117,12 @@ class KnowledgeStore:
         lines = {s for s, o in types if o == _CLAIM_LINE}
         return sorted({source for s, o in types if s in lines for source in self.bearing.get(o, ())}, key=str)
 
+    def whole(self) -> ClaimGraph:
+        """A store of the whole knowledge and no claim, for the queries that read the knowledge alone."""
+        store = ox.Store()
+        store.extend(self.quads)
+        return ClaimGraph(store, self.updates)
+
     @contextmanager
     def claim(self, triples: Iterable[Triple], whole: bool = False) -> Iterator[ClaimGraph]:
         """A store holding ``triples`` (a claim's facts and entailments) and the knowledge they need (all of
@@ -194,8 +200,17 @@ class ClaimGraph:
             self._store.update(text)
 
     def query(self, text: str) -> Any:
-        """Run a SPARQL query over the knowledge and the claim."""
+        """Run a SPARQL query over the knowledge and the claim: pyoxigraph's solutions, boolean or triples."""
         return self._store.query(text)
+
+    def construct(self, text: str) -> Graph:
+        """The triples a CONSTRUCT query builds, as an rdflib graph with necessity's prefixes bound."""
+        graph = Graph()
+        bind_prefixes(graph.namespace_manager)
+        triples: Any = self._store.query(text)
+        for triple in triples:
+            graph.add((rdflib_term(triple.subject), rdflib_term(triple.predicate), rdflib_term(triple.object)))
+        return graph
 
     def __len__(self) -> int:
         return len(self._store)
