@@ -61,6 +61,3 @@ class ReferenceEngine:
         from reasoner.engines import reference  # owlrl, imported only by those who close with it
 
         return [t for t in reference.entailments(self.knowledge, facts) if t not in self.closed]
-
-
-ENGINES = {engine.name: engine.description for engine in (FastEngine, ReferenceEngine)}
