@@ -61,7 +61,7 @@ def knowledge_counts(root: Path | None = None) -> dict[str, int]:
              "criteria": "nec:Criterion", "citations": "nec:Citation", "guidelines": "nec:Guideline"}
     counts = {name: _count(graph, f"?x a/rdfs:subClassOf* {kind}") for name, kind in kinds.items()}
     counts["billing codes"] = _count(graph, "?x skos:notation ?n ; rdfs:subClassOf+ nec:BillingCode")
-    counts["ICD-10-CM classes"] = len(read_hierarchy(resources.code_hierarchy_file(root)).parents)
+    counts["ICD-10-CM classes"] = len(read_hierarchy(resources.code_hierarchy_file(root)))
     return counts
 
 

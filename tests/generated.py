@@ -60,7 +60,7 @@ def _codes_below(named: list[str]) -> list[str]:
     """A few ICD-10-CM codes below each class the knowledge names (the class itself when it is a code)."""
     hierarchy = installed().hierarchy
     children: dict[str, list[str]] = defaultdict(list)
-    for child, parent in hierarchy.parents.items():
+    for child, parent in hierarchy.edges():
         if parent:
             children[parent].append(child)
     codes = []
