@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gzip
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,6 +154,7 @@ def read_hierarchy(path: Path) -> Hierarchy:
     iris = sorted(notations)
     index = {iri: at for at, iri in enumerate(iris)}
     codes = sorted((code, iri) for iri, code in notations.items() if not iri.startswith(str(ICD_GROUP)))
-    return Hierarchy(iris=Strings.of(iris), parents=array("l", (index.get(parents.get(iri, ""), _NONE) for iri in iris)),
-                     labels=Strings.of([labels.get(iri, "") for iri in iris]),
-                     codes=Strings.of([code for code, _ in codes]), code_iris=array("l", (index[iri] for _, iri in codes)))
+    parent_of = array("l", (index.get(parents.get(iri, ""), _NONE) for iri in iris))
+    return Hierarchy(iris=Strings.of(iris), parents=parent_of,
+                     labels=Strings.of([labels.get(iri, "") for iri in iris]), codes=Strings.of([c for c, _ in codes]),
+                     code_iris=array("l", (index[iri] for _, iri in codes)))
