@@ -36,6 +36,7 @@ from reasoner.hierarchy import Hierarchy, read_hierarchy
 from reasoner.ingest.shape_queries import PatientShapes, compile_shapes
 from reasoner.ingest.tables import Tables, reference_tables
 from reasoner.resources import Queries, read_queries
+from reasoner.sources import split_by_source
 from reasoner.store import KnowledgeStore
 from reasoner.vocab import bind_prefixes
 
@@ -43,7 +44,7 @@ Triple = tuple[Node, Node, Node]
 
 # The modules whose code shapes what is cached: a change to any of them makes a new cache file.
 _BUILDERS = ("knowledge.py", "engines/__init__.py", "engines/fast.py", "engines/reference.py", "hierarchy.py",
-             "ingest/systems.py", "ingest/tables.py", "ingest/units.py", "resources.py", "vocab.py")
+             "ingest/systems.py", "ingest/tables.py", "ingest/units.py", "resources.py", "sources.py", "vocab.py")
 _LIBRARIES = ("rdflib", "owlrl", "pyoxigraph", "ucumvert", "pint")
 # What is made on first use and never pickled: it is rebuilt from the fields in a fraction of a second.
 _MADE_ON_USE = ("graph", "closed", "store", "shapes")
@@ -91,13 +92,14 @@ class Knowledge:
         queries = read_queries(root)
         graph = parse_knowledge(root, queries)
         closed = close_knowledge(graph)
+        asserted, entailed = tuple(graph), tuple(t for t in closed if t not in graph)
+        split = split_by_source(asserted, entailed)
         try:
-            rules, refusal = fast.compile_rules(closed, datatype_supertypes()), None
+            rules, refusal = fast.compile_rules(closed, datatype_supertypes(), split), None
         except KnowledgeError as exc:  # the reference engine can still reason with this knowledge
             rules, refusal = None, str(exc)
         hierarchy = read_hierarchy(resources.code_hierarchy_file(root))
-        return cls(root=root, version=content_version(root), asserted=tuple(graph),
-                   entailed=tuple(t for t in closed if t not in graph), rules=rules,
+        return cls(root=root, version=content_version(root), asserted=asserted, entailed=entailed, rules=rules,
                    tables=reference_tables(graph, queries, hierarchy), queries=queries,
                    shapes_text=resources.shapes_file("patient", root).read_text(encoding="utf-8"), refusal=refusal)
 

@@ -78,7 +78,7 @@ def _logged(number: int, count: int, request: Request, claim: Claim, knowledge: 
 
 def review_claim(request: Request, claim: Claim, knowledge: Knowledge, engine: Engine) -> ClaimReview:
     """Build one claim's facts, check them against the patient shapes, infer with ``engine`` and decide."""
-    with knowledge.store.claim(claim_triples(request, claim, knowledge, engine)) as graph:
+    with knowledge.store.claim(claim_triples(request, claim, knowledge, engine, focused=True)) as graph:
         determinations = decide(graph, knowledge.queries)
     return ClaimReview(claim_id=claim.id, use=claim.use, claim_type=claim.type,
                        service_date=claim.service_date.isoformat(), determinations=tuple(determinations),
@@ -108,12 +108,13 @@ def decided(path: str | Path, knowledge: Knowledge, engine: Engine | None = None
         return Decided(claim=claims[0], store=graph, determinations=determinations)
 
 
-def claim_triples(request: Request, claim: Claim, knowledge: Knowledge, engine: Engine) -> list[Triple]:
+def claim_triples(request: Request, claim: Claim, knowledge: Knowledge, engine: Engine,
+                  focused: bool = False) -> list[Triple]:
     """The claim's facts, checked against the patient shapes, and what ``engine`` entails from them with the
-    knowledge (beyond the closed knowledge itself)."""
+    knowledge (beyond the closed knowledge itself); ``focused``: only what bears on the claim's lines."""
     facts = claim_facts(request, claim, knowledge.tables)
     check_patient_graph(facts, request.path, knowledge.shapes)
-    return [*facts, *engine.entail(facts)]
+    return [*facts, *engine.entail(facts, focused)]
 
 
 def _chosen_claims(request: Request, claim_id: str | None) -> tuple[Claim, ...]:

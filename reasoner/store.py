@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from reasoner.sources import split_by_source
 from reasoner.vocab import NEC, bind_prefixes
 
 Triple = tuple[Node, Node, Node]
@@ -100,12 +101,10 @@ class KnowledgeStore:
 
     def __init__(self, asserted: Iterable[Triple], entailed: Iterable[Triple], updates: Iterable[str]) -> None:
         entailed = tuple(entailed)
-        # What owlrl entails about class expressions (blank nodes: their subclasses, equivalents and types)
-        # serves inference, which is done before the decision; no decision query reads it.
-        read = (*asserted, *(t for t in entailed if not isinstance(t[0], BNode)))
-        core, owned, self.bearing = _sliced(read)
-        self.core = tuple(quads(core))
-        self.owned = {source: tuple(quads(triples)) for source, triples in owned.items()}
+        split = split_by_source(asserted, entailed)
+        self.bearing = split.bearing
+        self.core = tuple(quads(split.core))
+        self.owned = {source: tuple(quads(triples)) for source, triples in split.owned.items()}
         self.unread = tuple(quads(t for t in entailed if isinstance(t[0], BNode)))
         self.quads = (*self.core, *(q for source in sorted(self.owned, key=str) for q in self.owned[source]),
                       *self.unread)
@@ -137,55 +136,6 @@ class KnowledgeStore:
                 store.extend(self.owned[source])
         store.extend(quads(triples))
         yield ClaimGraph(store, self.updates)
-
-
-def _sliced(closed: tuple[Triple, ...]) -> tuple[list[Triple], dict[Node, list[Triple]], dict[Node, set[Node]]]:
-    """The closed knowledge split into its core and each source's own triples, and the sources by the codes
-    they bear on. A blank node belongs to a source when its connected part of the graph links that source
-    alone; else it stays in the core."""
-    bearing: dict[Node, set[Node]] = {}
-    for s, p, o in closed:
-        if p in _BEARING:
-            bearing.setdefault(o, set()).add(s)
-    sources = {s for found in bearing.values() for s in found}
-    parts = _blank_parts(closed)
-    links: dict[Node, set[Node]] = {}
-    for s, _, o in closed:
-        if isinstance(s, BNode) and o in sources:
-            links.setdefault(parts(s), set()).add(o)
-        if s in sources and isinstance(o, BNode):
-            links.setdefault(parts(o), set()).add(s)
-    core: list[Triple] = []
-    owned: dict[Node, list[Triple]] = {source: [] for source in sources}
-    for triple in closed:
-        subject = triple[0]
-        owners = {subject} if subject in sources else links.get(parts(subject), set()) if isinstance(subject, BNode) \
-            else set()
-        if len(owners) == 1:
-            owned[next(iter(owners))].append(triple)
-        else:
-            core.append(triple)
-    return core, owned, bearing
-
-
-def _blank_parts(closed: tuple[Triple, ...]) -> Any:
-    """A function giving each blank node the representative of its connected part (blank to blank links)."""
-    parent: dict[Node, Node] = {}
-
-    def find(node: Node) -> Node:
-        root = node
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(node, node) != root:
-            parent[node], node = root, parent[node]
-        return root
-
-    for s, _, o in closed:
-        if isinstance(s, BNode) and isinstance(o, BNode):
-            a, b = find(s), find(o)
-            if a != b:
-                parent[a] = b
-    return find
 
 
 class ClaimGraph:
@@ -228,5 +178,3 @@ _STRING = "http://www.w3.org/2001/XMLSchema#string"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 _TYPE, _CLAIM_LINE = RDF.type, NEC.ClaimLine
-# The properties by which a recommendation, coding rule or check bears on the codes of claim lines.
-_BEARING = (NEC.supportsCode, NEC.opposesCode, NEC.appliesTo)

@@ -26,8 +26,10 @@ class Engine(Protocol):
     name: str
     description: str
 
-    def entail(self, facts: Graph) -> Iterable[Triple]:
-        """What OWL 2 RL derives from ``facts`` with the closed knowledge, beyond the closed knowledge."""
+    def entail(self, facts: Graph, focused: bool = False) -> Iterable[Triple]:
+        """What OWL 2 RL derives from ``facts`` with the closed knowledge, beyond the closed knowledge.
+        ``focused``: what bears only on recommendations and rules that none of the facts' claim lines bears
+        on may be left out (the decision never reads them); otherwise everything."""
         ...
 
 
@@ -40,9 +42,10 @@ class FastEngine:
     def __init__(self, rules: fast.Rules) -> None:
         self.rules = rules
 
-    def entail(self, facts: Graph) -> Iterable[Triple]:
-        """The facts' entailments under the compiled rules (milliseconds)."""
-        return fast.infer(self.rules, facts)
+    def entail(self, facts: Graph, focused: bool = False) -> Iterable[Triple]:
+        """The facts' entailments under the compiled rules (milliseconds); ``focused``: without the memberships
+        in the class expressions of the sources no line bears on (``fast.focusable``)."""
+        return fast.infer(self.rules, facts, focused)
 
 
 class ReferenceEngine:
@@ -55,9 +58,9 @@ class ReferenceEngine:
         self.knowledge = knowledge
         self.closed = closed
 
-    def entail(self, facts: Graph) -> Iterable[Triple]:
+    def entail(self, facts: Graph, focused: bool = False) -> Iterable[Triple]:
         """Everything owlrl derives from the knowledge and ``facts`` that the closed knowledge does not hold
-        already (seconds)."""
+        already (seconds), ``focused`` or not."""
         from reasoner.engines import reference  # owlrl, imported only by those who close with it
 
         return [t for t in reference.entailments(self.knowledge, facts) if t not in self.closed]

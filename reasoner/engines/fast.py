@@ -16,18 +16,20 @@ from __future__ import annotations
 import operator
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from reasoner.errors import KnowledgeError, ReasoningError
+from reasoner.sources import Split
 
 Triple = tuple[Node, Node, Node]
 
 # rdflib's namespace attributes are slow to look up; the worklist uses these thousands of times.
 _TYPE, _SUBCLASS, _THING = RDF.type, RDFS.subClassOf, OWL.Thing
+_EVERYTHING = frozenset({OWL.Thing, RDFS.Resource})
 
 FACETS: dict[Node, Callable[[Any, Any], bool]] = {
     XSD.minInclusive: operator.ge, XSD.minExclusive: operator.gt,
@@ -92,11 +94,15 @@ class Rules:
     individual_types: dict[Node, frozenset[Node]]           # the knowledge's own individuals: their types,
     individual_out: dict[Node, dict[Node, frozenset[Node]]]  # their edges by subject and property,
     individual_in: dict[Node, dict[Node, frozenset[Node]]]   # and by object and property
+    owners: dict[Node, Node] = field(default_factory=dict)   # a source's own class expressions -> the source
+    activators: dict[Node, tuple[Node, ...]] = field(default_factory=dict)  # code -> the sources bearing on it
 
 
-def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]]) -> Rules:
+def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]], split: Split | None = None) -> Rules:
     """Read the lookup tables from ``closed``, the knowledge base closed by the reference engine.
-    ``datatype_supertypes`` maps each XSD datatype to the datatypes that subsume it."""
+    ``datatype_supertypes`` maps each XSD datatype to the datatypes that subsume it. With ``split`` (the
+    knowledge split by source), also which class expressions are a source's own and may be left out of a
+    focused closure (``focusable``)."""
     used = sorted(f"{closed.namespace_manager.normalizeUri(str(term))} ({rule})" for term, rule in UNSUPPORTED.items()
                   if any(_is_axiom(s, o) for s, o in closed.subject_objects(term))
                   or any(closed.triples((None, RDF.type, term))))
@@ -108,7 +114,7 @@ def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]
     some_values = [(r, restrictions[r], f) for r, f in closed.subject_objects(OWL.someValuesFrom) if r in restrictions]
     intersections = {i: _members(closed, head) for i, head in closed.subject_objects(OWL.intersectionOf)}
     unions = {u: _members(closed, head) for u, head in closed.subject_objects(OWL.unionOf)}
-    return Rules(
+    rules = Rules(
         superclasses=_closed_over(_pairs(closed, RDFS.subClassOf)),
         has_value=has_value,
         by_value=_grouped((pv, r) for r, pv in has_value.items()),
@@ -133,6 +139,73 @@ def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]
         individual_out=_edges(closed, inverse=False),
         individual_in=_edges(closed, inverse=True),
     )
+    if split is None:
+        return rules
+    owners = focusable(rules, split)
+    activators = _grouped((code, source) for code, sources in split.bearing.items() for source in sources
+                          if source in set(owners.values()))
+    return replace(rules, owners=owners, activators=activators)
+
+
+def focusable(rules: Rules, split: Split) -> dict[Node, Node]:
+    """The class expressions (blank nodes) of each source that a focused closure may leave out while no fact
+    is an instance of a code the source bears on, mapped to their source. A source qualifies when it bears
+    only on named codes (a line is then an instance of one of them before it can bear on the source), and
+    when membership in each of its own class expressions entails nothing outside them: their superclasses,
+    the intersections and unions they are part of and the restrictions they fill are its own (or owl:Thing,
+    or a component of the intersection, which the member has already), and a value restriction's value is
+    the source itself (``x nec:justifiedBy source``). So what is left out is only about the source."""
+    codes: dict[Node, set[Node]] = defaultdict(set)
+    for code, sources in split.bearing.items():
+        for source in sources:
+            codes[source].add(code)
+    owned: dict[Node, set[Node]] = defaultdict(set)
+    for source, triples in split.owned.items():
+        for triple in triples:
+            owned[source].update(n for n in triple if isinstance(n, BNode))
+    return {node: source for source, nodes in owned.items()
+            if all(isinstance(code, URIRef) for code in codes[source]) and _isolated(rules, source, nodes)
+            for node in nodes}
+
+
+def _isolated(rules: Rules, source: Node, nodes: set[Node]) -> bool:
+    """Whether membership in any of ``nodes`` (a source's class expressions) entails nothing beyond them but
+    what the member has already (``_held``)."""
+    held = _Held(rules)
+
+    def inside(classes: Iterable[Node], also: set[Node] | frozenset[Node] = frozenset()) -> bool:
+        return all(c in nodes or c in _EVERYTHING or c in also for c in classes)
+
+    return all(inside(rules.superclasses.get(n, ()), held(n)) and inside(rules.by_component.get(n, ()))
+               and inside(rules.unions.get(n, ())) and inside(r for r, _ in rules.by_filler.get(n, ()))
+               and rules.has_value.get(n, (None, source))[1] == source
+               for n in nodes)
+
+
+class _Held:
+    """The classes a member of a class expression is an instance of by another way than the expression: an
+    intersection's components and what they entail; for ``p some F``, the restrictions ``p some G`` with
+    G held by a member of F (the member's ``p`` value has G, so cls-svf1 derives them directly)."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules, self.memo = rules, {}  # type: tuple[Rules, dict[Node, frozenset[Node]]]
+        self.fillers = {r: (p, f) for p, pairs in rules.some_values.items() for r, f in pairs}
+
+    def __call__(self, node: Node) -> frozenset[Node]:
+        if node not in self.memo:
+            self.memo[node] = frozenset()  # a cycle holds nothing more
+            self.memo[node] = self._held(node)
+        return self.memo[node]
+
+    def _held(self, node: Node) -> frozenset[Node]:
+        rules = self.rules
+        found = {d for c in rules.intersections.get(node, ())
+                 for d in (c, *rules.superclasses.get(c, ()), *self(c))}
+        if node in self.fillers:
+            p, filler = self.fillers[node]
+            below = {filler, *rules.superclasses.get(filler, ()), *self(filler)}
+            found |= {r for r, f in rules.some_values.get(p, ()) if f in below or f in _EVERYTHING}
+        return frozenset(found)
 
 
 def _edges(graph: Graph, inverse: bool) -> dict[Node, dict[Node, frozenset[Node]]]:
@@ -144,10 +217,13 @@ def _edges(graph: Graph, inverse: bool) -> dict[Node, dict[Node, frozenset[Node]
     return {node: {p: frozenset(v) for p, v in by.items()} for node, by in edges.items()}
 
 
-def infer(rules: Rules, facts: Iterable[Triple]) -> set[Triple]:
+def infer(rules: Rules, facts: Iterable[Triple], focused: bool = False) -> set[Triple]:
     """Return the triples OWL 2 RL derives from ``facts`` with the closed knowledge base of ``rules``
-    that are not among the facts: the request's own entailments (a few may repeat the knowledge's)."""
-    closure = _Closure(rules)
+    that are not among the facts: the request's own entailments (a few may repeat the knowledge's).
+    ``focused`` leaves out the memberships in a source's own class expressions (``focusable``), and what
+    follows from them, while nothing is an instance of a code the source bears on: the decision never
+    reads a source that bears on none of the claim's lines."""
+    closure = _Closure(rules, focused)
     given = set(facts)
     for triple in given:
         closure.add(triple)
@@ -158,8 +234,11 @@ def infer(rules: Rules, facts: Iterable[Triple]) -> set[Triple]:
 class _Closure:
     """Forward chaining over one request's triples: each new triple is matched against the tables."""
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, focused: bool = False) -> None:
         self.rules = rules
+        self.owners: dict[Node, Node] = rules.owners if focused else {}
+        self.active: set[Node] = set()  # the sources a fact bears on: an instance of a code they bear on
+        self.waiting: dict[Node, list[Triple]] = defaultdict(list)  # the memberships left out, by source
         self.triples: set[Triple] = set()
         self.types: dict[Node, set[Node]] = defaultdict(set)
         self.out: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
@@ -173,8 +252,15 @@ class _Closure:
         """Record ``triple`` and queue it for the rules, unless it is known."""
         if triple in self.triples:
             return
-        self.triples.add(triple)
         s, p, o = triple
+        if p == _TYPE and self.owners:
+            owner = self.owners.get(o)
+            if owner is not None and owner not in self.active:
+                self.waiting[owner].append(triple)
+                return
+            for source in self.rules.activators.get(o, ()):
+                self._activate(source)
+        self.triples.add(triple)
         self.out[s][p].add(o)
         self.into[o][p].add(s)
         if p == _TYPE:
@@ -183,6 +269,13 @@ class _Closure:
             self.subclass_edges[s].add(o)
             self.superclass_memo.clear()
         self.queue.append(triple)
+
+    def _activate(self, source: Node) -> None:
+        """Let in a source's class expressions, with the memberships in them that were left out."""
+        if source not in self.active:
+            self.active.add(source)
+            for triple in self.waiting.pop(source, ()):
+                self.add(triple)
 
     def run(self) -> None:
         """Apply the rules until no new triple comes."""
