@@ -1,6 +1,11 @@
 """What a batch reads: request files, folders of them, and NDJSON (one Bundle per line; ``-`` is
 standard input), as a stream of items, each a request with a stable id (its file, or its file and line
-number) so that a rerun finds what is already done."""
+number) so that a rerun finds what is already done.
+
+A request file is listed by its path, an NDJSON file's line by its path and its place in the file (the
+batch's process scans the file for its lines, keeping none): each is read where it is reviewed
+(``read_item``: this process, a worker process, a Spark executor). Only standard input, a stream that
+can be read once, is read by the batch's process itself."""
 
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ class Item:
     base: str | None = None
     error: InputError | None = None
     path: str | None = None
+    span: tuple[int, int] | None = None  # an NDJSON line's place in ``path``: its first byte and its length
 
     @property
     def digest(self) -> str:
@@ -116,7 +122,7 @@ def _items_of(source: str | Path) -> Iterator[Item]:
         return
     try:
         with source.open("rb") as stream:
-            yield from _ndjson_items(stream, str(source))
+            yield from _ndjson_items(stream, str(source), keep=False)
     except OSError as exc:
         yield Item(str(source), "json", error=InputError(str(source), "-", "-", f"cannot be read: {exc.strerror}"))
 
@@ -128,6 +134,8 @@ def read_item(item: Item) -> Item:
         return item
     path = Path(item.path)
     try:
+        if item.span is not None:
+            return Item(item.request, item.kind, _read_span(path, *item.span), base=item.base)
         check_size(path.stat().st_size, item.path)
         return Item(item.request, item.kind, path.read_bytes(), base=item.base)
     except OSError as exc:
@@ -151,26 +159,37 @@ def _file_item(path: Path) -> Item:
         return Item(str(path), kind, error=exc)
 
 
-def _ndjson_items(stream: BinaryIO, name: str) -> Iterator[Item]:
+def _ndjson_items(stream: BinaryIO, name: str, keep: bool = True) -> Iterator[Item]:
     """One item per line that is not blank (a byte order mark before the first is dropped); a line
-    longer than a request may be is an error item."""
-    number = 0
+    longer than a request may be is an error item. With ``keep`` (standard input) an item holds its
+    line; else it names the line's place in the file ``name``, to be read where it is reviewed."""
+    number, at = 0, 0
     while True:
         line = stream.readline(MAX_REQUEST_BYTES + 2)  # a whole line of the largest request, with \r\n
         if not line:
             return
         number += 1
-        request = f"{name}:{number}"
-        if number == 1:
-            line = line.removeprefix(BOM)
+        request, start, at = f"{name}:{number}", at, at + len(line)
+        if number == 1 and line.startswith(BOM):
+            line, start = line.removeprefix(BOM), start + len(BOM)
         if not line.endswith(b"\n") and len(line) == MAX_REQUEST_BYTES + 2:
-            yield Item(request, "json", error=too_big(len(line) + _skip_line(stream), request))
+            skipped = _skip_line(stream)
+            at += skipped
+            yield Item(request, "json", error=too_big(len(line) + skipped, request))
             continue
         content = line.rstrip(b"\r\n")
         if len(content) > MAX_REQUEST_BYTES:
             yield Item(request, "json", error=too_big(len(content), request))
         elif content.strip():
-            yield Item(request, "json", content)
+            yield Item(request, "json", content) if keep else \
+                Item(request, "json", path=name, span=(start, len(content)))
+
+
+def _read_span(path: Path, start: int, size: int) -> bytes:
+    """The ``size`` bytes of ``path`` from ``start``: an NDJSON line, read where it is reviewed."""
+    with path.open("rb") as stream:
+        stream.seek(start)
+        return stream.read(size)
 
 
 def _skip_line(stream: BinaryIO) -> int:

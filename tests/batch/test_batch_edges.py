@@ -89,8 +89,19 @@ def test_ndjson_lines_at_the_size_limit_and_the_next_one(tmp_path, monkeypatch):
     source = tmp_path / "in.ndjson"
     source.write_bytes(b"A" * 12 + b"\r\n" + b"B" * 13 + b"\n" + b"C" * 40 + b"\n" + b'{"c":1}\n')
     found = list(inputs.items(inputs.sources([str(source)])))
-    assert [(i.request.rsplit(":", 1)[1], i.data, i.error is not None) for i in found] == [
+    assert [(i.request.rsplit(":", 1)[1], inputs.read_item(i).data, i.error is not None) for i in found] == [
         ("1", b"A" * 12, False), ("2", b"", True), ("3", b"", True), ("4", b'{"c":1}', False)]
+
+
+def test_an_ndjson_file_is_listed_by_the_places_of_its_lines_and_read_where_reviewed(tmp_path):
+    # The batch's process (a Spark driver) holds no request: each line is read by whoever reviews it.
+    source = tmp_path / "in.ndjson"
+    source.write_bytes(b"\xef\xbb\xbf" + b'{"a":1}\r\n' + b"  \n" + b'{"b":22}\n' + b'{"c":333}')
+    found = list(inputs.items(inputs.sources([str(source)])))
+    assert [i.data for i in found] == [b"", b"", b""] and all(i.path == str(source) for i in found)
+    assert [i.span for i in found] == [(3, 7), (15, 8), (24, 9)]
+    assert [inputs.read_item(i).data for i in found] == [b'{"a":1}', b'{"b":22}', b'{"c":333}']
+    assert [i.request.rsplit(":", 1)[1] for i in found] == ["1", "3", "4"]
 
 
 def test_a_byte_order_mark_before_the_first_line_is_dropped(tmp_path):

@@ -75,3 +75,17 @@ def test_batch_on_spark_records_requests_that_could_not_be_read(tmp_path):
     assert done.returncode == 1, done.stderr
     assert [r["error"] for r in records(out) if r["record"] == "error"] == [
         f"{seed}: -: -: named again in this batch: reviewed once"]
+
+
+def test_batch_on_spark_of_an_ndjson_file_writes_what_one_process_writes(tmp_path):
+    # The driver lists the file's lines by their places; the executors read them.
+    source = tmp_path / "in.ndjson"
+    source.write_text("".join(compact(p) + "\n" for p in sorted(EXAMPLES.glob("*.json"))) + "not json\n",
+                      encoding="utf-8")
+    one, spread = tmp_path / "one.ndjson", tmp_path / "spark.ndjson"
+    assert batch(str(source), "-o", str(one))[0] == 1
+    done = subprocess.run([sys.executable, "-m", "reasoner", "batch", str(source), "-o", str(spread),
+                           "--spark", "local[2]"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    assert spread.read_bytes() == one.read_bytes()
+    assert len({r["request"] for r in records(one)}) == 7  # six examples and the line that is not JSON
