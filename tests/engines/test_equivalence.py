@@ -76,7 +76,9 @@ def fast_reviews(bundles: tuple[dict, ...], first: int, folder: Path) -> list[tu
     return reviewed
 
 
-QUICK_BATCHES = 1  # the README's test command runs these; the others are marked slow and run in CI
+# The README's test command runs none (50 requests closed by owlrl take a minute): every batch is marked slow
+# and CI runs them all; the quick suite holds the engines to each other on the seed example and its triples.
+QUICK_BATCHES = 0
 
 
 @pytest.mark.parametrize("batch", [pytest.param(b, marks=[pytest.mark.slow] if b >= QUICK_BATCHES else [])

@@ -35,42 +35,45 @@ def facts(path: Path) -> Graph:
     return claim_facts(request, request.claims[0], installed().tables)
 
 
-def broken(graph: Graph) -> list[tuple[str, Graph]]:
-    """The graph broken one way at a time, for every property every shape constrains on the nodes it targets."""
-    variants = []
+def broken(graph: Graph, step: int = 1) -> list[tuple[str, Graph]]:
+    """The graph broken one way at a time, for every property every shape constrains on the nodes it targets: every
+    ``step``-th of those ways (only those graphs are built)."""
     paths = sorted({p for p in SHAPES.graph.objects(None, SH.path)}, key=str)
     foreign = [Literal("text"), Literal("3", datatype=XSD.integer), Literal("2.5", datatype=XSD.decimal),
                Literal("2020-01-01", datatype=XSD.date), URIRef("https://example.org/other"), ICD["C92.00"],
                NEC.RouteNotGiven, Literal("true", datatype=XSD.boolean), Literal("active")]
+    ways = []
     for subject, path in itertools.product(sorted(set(graph.subjects()), key=str), paths):
-        values = list(graph.objects(subject, path))
-        if not values:
+        if (subject, path, None) not in graph:
             continue
-        removed = Graph()
-        removed += graph
-        removed.remove((subject, path, None))
-        variants.append((f"{subject} without {path}", removed))
+        ways.append((f"{subject} without {path}", subject, path, False, None))
         for value in foreign:
-            changed = Graph()
-            changed += graph
-            changed.add((subject, path, value))
-            variants.append((f"{subject} {path} also {value}", changed))
-            swapped = Graph()
-            swapped += removed
-            swapped.add((subject, path, value))
-            variants.append((f"{subject} {path} only {value}", swapped))
-    return variants
+            ways.append((f"{subject} {path} also {value}", subject, path, True, value))
+            ways.append((f"{subject} {path} only {value}", subject, path, False, value))
+    return [(name, _broken(graph, subject, path, keep, value)) for name, subject, path, keep, value in ways[::step]]
 
 
-# pyshacl takes about 15 ms a graph: the README's command tries every fourth variant of the seed, CI all of them
-# on every example.
+def _broken(graph: Graph, subject: URIRef, path: URIRef, keep: bool, value: object) -> Graph:
+    """``graph`` with the values of ``path`` on ``subject`` kept or removed, and ``value`` added (unless None)."""
+    changed = Graph()
+    changed += graph
+    if not keep:
+        changed.remove((subject, path, None))
+    if value is not None:
+        changed.add((subject, path, value))  # type: ignore[arg-type]
+    return changed
+
+
+# pyshacl takes about 50 ms a graph here: the README's command tries every twelfth variant of the seed (19 ways to
+# break each property, 12 prime to 19: every way is still tried, on some 16 properties each), CI all of them on every
+# example.
 @pytest.mark.parametrize("path, step", [
-    (ROOT / "examples" / "seed-aml-port.json", 4),
+    (ROOT / "examples" / "seed-aml-port.json", 12),
     *(pytest.param(p, 1, marks=pytest.mark.slow) for p in REQUESTS)], ids=lambda v: getattr(v, "name", str(v)))
 def test_the_query_and_pyshacl_agree_on_every_example_and_its_broken_variants(path, step):
     graph = facts(path)
     assert not SHAPES.violated(graph) and pyshacl_conforms(graph)
-    variants = broken(graph)[::step]
+    variants = broken(graph, step)
     assert len(variants) > 100
     disagree = [name for name, variant in variants if SHAPES.violated(variant) == pyshacl_conforms(variant)]
     assert disagree == []
