@@ -15,12 +15,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bundles import ROUTES, bundle
+from bundles import ROUTES, bundle, write
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 
 from reasoner.cli.options import knowledge as installed
+from reasoner.errors import InputError
 from reasoner.vocab import ICD, ICD_GROUP
 
 SERVICE_DATE = date(2026, 11, 20)
@@ -161,3 +162,17 @@ def write_ndjson(path: Path, count: int) -> Path:
         for drawn in generated_requests(count):
             stream.write(json.dumps(drawn, ensure_ascii=False) + "\n")
     return path
+
+
+def each_readable(folder: Path, work: Any, count: int = 60) -> list[tuple[str, Any]]:
+    """``work(path)`` on each of the first ``count`` generated requests, written to ``folder``, that ingest reads
+    (a request it refuses is passed over): (the file's name, what ``work`` returned)."""
+    done = []
+    for number, data in enumerate(generated_requests(500)[:count]):
+        name = f"generated-{number}.json"
+        try:
+            done.append((name, work(write(folder, data, name))))
+        except InputError:
+            continue
+    return done
+

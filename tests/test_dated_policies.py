@@ -16,6 +16,9 @@ from reasoner.cli.options import knowledge as installed
 from reasoner.knowledge import Knowledge
 from reasoner.pipeline import review
 
+# One worker runs this module, so the knowledge with the test guidelines (a module fixture) is built once.
+pytestmark = pytest.mark.xdist_group("test-guidelines")
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = str(ROOT / "examples" / "seed-aml-port.json")
 SEDATION = ["36561", "99152", "99153"]

@@ -92,6 +92,7 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert module.cache_dir() == tmp_path / "mine"
 
 
+@pytest.mark.slow  # builds the knowledge of a copy (seconds; CI runs it)
 def test_a_cache_others_could_have_written_is_never_read(copy, monkeypatch, caplog):
     # unpickling runs code: a cache file (or folder) writable by others is rebuilt, not read
     fresh(copy)

@@ -117,6 +117,7 @@ def test_missing_file(run_cli, tmp_path):
     assert result.exit_code == 2 and "no such file" in result.stderr and result.stdout == ""
 
 
+@pytest.mark.slow  # the reference engine closes the knowledge with the facts: seconds (CI runs it)
 def test_the_reference_engine_gives_the_same_output_but_for_its_name(run_cli):
     request = str(EXAMPLES / "no-iv-therapy.json")
     quick = run_cli("determine", request, "--format", "json")

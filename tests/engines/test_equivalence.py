@@ -49,7 +49,7 @@ def test_the_engines_agree_on_every_example(example):
     assert quick.engine.startswith("fast") and slow.engine.startswith("reference")
 
 
-@pytest.mark.parametrize("example", [ROOT / "examples" / "seed-aml-port.json",
+@pytest.mark.parametrize("example", [pytest.param(ROOT / "examples" / "seed-aml-port.json", marks=pytest.mark.slow),
                                      pytest.param(ROOT / "examples" / "age-4-port.json", marks=pytest.mark.slow)],
                          ids=lambda p: p.name)
 def test_the_engines_derive_the_same_triples_about_the_request(example):
