@@ -103,6 +103,7 @@ def test_a_construct_the_fast_engine_does_not_implement_fails(copy):
             "(cls-avf); use --engine reference") in found
 
 
+@pytest.mark.slow  # builds the knowledge of a copy twice (CI also runs `necessity check` on its own)
 def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):
     passed = run_cli("check")
     assert passed.exit_code == 0 and "the knowledge base passes" in passed.stdout

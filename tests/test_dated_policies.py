@@ -16,9 +16,6 @@ from reasoner.cli.options import knowledge as installed
 from reasoner.knowledge import Knowledge
 from reasoner.pipeline import review
 
-# One worker runs this module, so the knowledge with the test guidelines (a module fixture) is built once.
-pytestmark = pytest.mark.xdist_group("test-guidelines")
-
 ROOT = Path(__file__).resolve().parent.parent
 SEED = str(ROOT / "examples" / "seed-aml-port.json")
 SEDATION = ["36561", "99152", "99153"]
@@ -194,6 +191,7 @@ def test_support_and_opposition_both_met_newer_from_the_same_body_prevails(with_
     assert roles(line)["rec:test-2020-for"] == "overruled" and roles(line)["rec:test-2023-against"] == "opposes"
 
 
+@pytest.mark.slow  # one test of the test guidelines' knowledge runs in the README's command; CI runs all
 def test_a_more_specific_population_prevails_before_anything_else(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["J2250"], meds=(("3041", "iv"),))["J2250"]
     assert conflict(line)[0] == "prec:more-specific-population"
@@ -202,11 +200,13 @@ def test_a_more_specific_population_prevails_before_anything_else(with_test_guid
     assert [c.id for c in line.recommendations if c.deciding] == ["rec:other-for-midazolam-in-therapy"]
 
 
+@pytest.mark.slow  # one test of the test guidelines' knowledge runs in the README's command; CI runs all
 def test_without_the_narrower_population_the_general_ones_conflict_unresolved(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["J2250"])["J2250"]  # not on therapy: only one is met
     assert "guideline-conflict" not in kinds(line) and line.status == "not-justified"
 
 
+@pytest.mark.slow  # one test of the test guidelines' knowledge runs in the README's command; CI runs all
 def test_a_conflict_no_precedence_rule_decides_stays_open_for_the_reviewer(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["J3010"])["J3010"]
     source, message = conflict(line)
@@ -216,12 +216,14 @@ def test_a_conflict_no_precedence_rule_decides_stays_open_for_the_reviewer(with_
     assert {"supports", "opposes"} <= set(roles(line).values()) and "overruled" not in roles(line).values()
 
 
+@pytest.mark.slow  # one test of the test guidelines' knowledge runs in the README's command; CI runs all
 def test_the_test_guidelines_do_not_apply_before_they_took_effect(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["J0690"], date="2021-06-01")["J0690"]
     assert "guideline-conflict" not in kinds(line) and line.status == "justified"
     assert "rec:test-2023-against" not in roles(line)
 
 
+@pytest.mark.slow  # one test of the test guidelines' knowledge runs in the README's command; CI runs all
 def test_a_recommendation_overruled_in_one_conflict_overrules_nothing(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["85007"], meds=(("3041", "iv"),), labs={"plt": 50})["85007"]
     warnings = {w.message.split(";")[0].split(" set ")[0]: w for w in line.warnings if w.kind == "guideline-conflict"}
@@ -232,6 +234,7 @@ def test_a_recommendation_overruled_in_one_conflict_overrules_nothing(with_test_
     assert line.status == "not-justified"
 
 
+@pytest.mark.slow  # one test of the test guidelines' knowledge runs in the README's command; CI runs all
 def test_a_recorded_conflict_whose_sides_agree_is_no_conflict(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["85027"], labs={"plt": 50})["85027"]
     assert "guideline-conflict" not in kinds(line)

@@ -58,6 +58,7 @@ def test_a_change_under_kg_makes_a_new_cache_with_the_change(copy):
     assert len(after.asserted) == len(before.asserted) + 1
 
 
+@pytest.mark.slow  # builds the knowledge of a copy and closes it again with owlrl (CI runs it)
 def test_the_closed_knowledge_holds_what_owlrl_entails_from_it_alone(copy):
     knowledge = fresh(copy)
     # scm-sco: a recommendation's class is below its superclasses; the reference closure made it explicit.
