@@ -239,6 +239,7 @@ class _Closure:
         self.owners: dict[Node, Node] = rules.owners if focused else {}
         self.active: set[Node] = set()  # the sources a fact bears on: an instance of a code they bear on
         self.waiting: dict[Node, list[Triple]] = defaultdict(list)  # the memberships left out, by source
+        self.unchecked: dict[Node, list[tuple[Node, Node, Node | None, Node | None]]] = defaultdict(list)
         self.triples: set[Triple] = set()
         self.types: dict[Node, set[Node]] = defaultdict(set)
         self.out: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
@@ -271,11 +272,31 @@ class _Closure:
         self.queue.append(triple)
 
     def _activate(self, source: Node) -> None:
-        """Let in a source's class expressions, with the memberships in them that were left out."""
+        """Let in a source's class expressions, with the memberships in them that were left out, and check
+        the intersections and restrictions of it whose conditions were left unchecked."""
         if source not in self.active:
             self.active.add(source)
             for triple in self.waiting.pop(source, ()):
                 self.add(triple)
+            for s, c, filler, o in self.unchecked.pop(source, ()):
+                if self._meets(s, c, filler, o):
+                    self.add((s, _TYPE, c))
+
+    def _waits(self, c: Node, s: Node, filler: Node | None = None, o: Node | None = None) -> bool:
+        """Whether ``c`` is a class expression of a source that waits: then whether ``s`` is a member (all of
+        an intersection's components; for ``p some filler``, ``o`` a ``filler``) is checked when it comes in."""
+        owner = self.owners.get(c)
+        if owner is None or owner in self.active:
+            return False
+        self.unchecked[owner].append((s, c, filler, o))
+        return True
+
+    def _meets(self, s: Node, c: Node, filler: Node | None, o: Node | None) -> bool:
+        """Whether ``s`` is in the intersection ``c`` (``filler`` None) or, with ``o`` its value of the
+        restriction's property, in the restriction ``c`` of ``filler``."""
+        if filler is None:
+            return all(self._has_type(s, m) for m in self.rules.intersections[c])
+        return filler == _THING or self._has_type(o, filler)  # type: ignore[arg-type]
 
     def run(self) -> None:
         """Apply the rules until no new triple comes."""
@@ -295,7 +316,7 @@ class _Closure:
         for component in rules.intersections.get(c, ()):                 # cls-int2
             self.add((s, _TYPE, component))
         for i in rules.by_component.get(c, ()):                           # cls-int1
-            if all(m in self._types_of(s) for m in rules.intersections[i]):
+            if not self._waits(i, s) and self._meets(s, i, None, None):
                 self.add((s, _TYPE, i))
         for u in rules.unions.get(c, ()):                                 # cls-uni
             self.add((s, _TYPE, u))
@@ -312,7 +333,7 @@ class _Closure:
         for r in rules.by_value.get((p, o), ()):                          # cls-hv2
             self.add((s, _TYPE, r))
         for r, filler in rules.some_values.get(p, ()):                    # cls-svf1, cls-svf2
-            if filler == _THING or filler in self._types_of(o):
+            if not self._waits(r, s, filler, o) and self._meets(s, r, filler, o):
                 self.add((s, _TYPE, r))
         if p in rules.functional and _several(self.out[s][p]):            # prp-fp
             raise ReasoningError(_equality_message(s, p, self.out[s][p]))
@@ -377,13 +398,19 @@ class _Closure:
         seen.discard(c)
         return frozenset(seen)
 
-    def _types_of(self, node: Node) -> set[Node] | frozenset[Node]:
-        if not isinstance(node, Literal):
-            known = self.rules.individual_types.get(node)
-            return self.types[node] | known if known else self.types[node]
-        known = self.literal_memo.get(node)
+    def _has_type(self, node: Node, c: Node) -> bool:
+        """Whether ``node`` is known to be an instance of ``c``, in the request or in the knowledge."""
+        if isinstance(node, Literal):
+            return c in self._literal_types_of(node)
+        if c in self.types[node]:
+            return True
+        known = self.rules.individual_types.get(node)
+        return known is not None and c in known
+
+    def _literal_types_of(self, literal: Literal) -> frozenset[Node]:
+        known = self.literal_memo.get(literal)
         if known is None:
-            known = self.literal_memo[node] = _literal_types(self.rules, node)
+            known = self.literal_memo[literal] = _literal_types(self.rules, literal)
         return known
 
 
