@@ -50,6 +50,7 @@ def test_workers_record_requests_that_could_not_be_read(tmp_path):
         f"{seed}: -: -: named again in this batch: reviewed once"]
 
 
+@pytest.mark.slow  # a kill, load or timeout test: seconds of waiting (CI runs it)
 def test_a_worker_killed_stops_the_batch_and_resume_finishes_it(tmp_path):
     source = write_ndjson(tmp_path / "requests.ndjson", 80)
     whole = tmp_path / "whole.ndjson"

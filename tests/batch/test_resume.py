@@ -64,6 +64,7 @@ def wait_for_lines(out: Path, count: int, process: subprocess.Popen[bytes]) -> N
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.slow  # a kill, load or timeout test: seconds of waiting (CI runs it)
 def test_a_batch_killed_midway_and_resumed_writes_every_record_once(source, whole, tmp_path, workers):
     out = tmp_path / "out.ndjson"
     process = start(source, out, "--workers", workers)
@@ -81,6 +82,7 @@ def test_a_batch_killed_midway_and_resumed_writes_every_record_once(source, whol
         f"in the {done - 2} requests already in the output" in stderr  # the last (maybe cut) one is redone
 
 
+@pytest.mark.slow  # a kill, load or timeout test: seconds of waiting (CI runs it)
 def test_a_batch_interrupted_by_ctrl_c_says_so_and_resumes(source, whole, tmp_path):
     out = tmp_path / "out.ndjson"
     process = start(source, out)

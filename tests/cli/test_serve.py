@@ -127,6 +127,7 @@ def test_updates_are_refused_and_change_nothing(seed_server):
     assert status == 200 and json.loads(body)["boolean"] is False
 
 
+@pytest.mark.slow  # a kill, load or timeout test: seconds of waiting (CI runs it)
 def test_an_expensive_query_is_cut_off_with_an_error(seed_server):
     query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"})
     started = time.monotonic()
@@ -163,6 +164,7 @@ def test_a_request_for_another_host_is_refused(seed_server):
     assert seed_server.request(f"query?{query}", headers={"Host": f"localhost:{seed_server.port}"})[0] == 200
 
 
+@pytest.mark.slow  # a kill, load or timeout test: seconds of waiting (CI runs it)
 def test_a_bounded_load_on_loopback_fails_no_request(seed_server, record_property):
     queries = [LINE_STATUSES, PREFIXES + "SELECT (COUNT(*) AS ?n) WHERE { ?r a nec:Recommendation }",
                "ASK { ?s ?p ?o }", PREFIXES + "SELECT ?c ?l WHERE { ?c rdfs:label ?l } LIMIT 50"]
@@ -217,6 +219,7 @@ def test_listens_on_loopback_only_by_default(seed_server):
     assert f"serving read-only SPARQL at http://127.0.0.1:{seed_server.port}/query" in seed_server.stderr.read_text()
 
 
+@pytest.mark.slow  # a kill, load or timeout test: seconds of waiting (CI runs it)
 def test_sigterm_stops_the_server_and_removes_its_store(tmp_path):
     server = _start(tmp_path)
     assert list(tmp_path.glob("necessity-serve-*"))
