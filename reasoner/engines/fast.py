@@ -142,8 +142,9 @@ def compile_rules(closed: Graph, datatype_supertypes: dict[Node, frozenset[Node]
     if split is None:
         return rules
     owners = focusable(rules, split)
+    focused = set(owners.values())
     activators = _grouped((code, source) for code, sources in split.bearing.items() for source in sources
-                          if source in set(owners.values()))
+                          if source in focused)
     return replace(rules, owners=owners, activators=activators)
 
 
@@ -188,7 +189,8 @@ class _Held:
     G held by a member of F (the member's ``p`` value has G, so cls-svf1 derives them directly)."""
 
     def __init__(self, rules: Rules) -> None:
-        self.rules, self.memo = rules, {}  # type: tuple[Rules, dict[Node, frozenset[Node]]]
+        self.rules = rules
+        self.memo: dict[Node, frozenset[Node]] = {}
         self.fillers = {r: (p, f) for p, pairs in rules.some_values.items() for r, f in pairs}
 
     def __call__(self, node: Node) -> frozenset[Node]:
