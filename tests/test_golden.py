@@ -1,32 +1,62 @@
-"""Golden files: the JSON determination of every example request, compared whole. Regenerate with
+"""Golden files: the JSON determination of every example request, compared whole but for the knowledge base
+version (a hash of the knowledge files, which any edit of the knowledge changes), written and compared as
+``<knowledge base version>``; a test of its own checks the real one. Regenerate with
 ``pytest tests/test_golden.py --update-golden`` and read the diff before committing it."""
 
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from reasoner import resources
 from reasoner.cli.options import knowledge as installed
+from reasoner.knowledge import content_version
 from reasoner.pipeline import review
 from reasoner.render.json import render_json
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "examples").glob("*.json"))
+VERSION_PLACEHOLDER = "<knowledge base version>"
+
+
+def normalized(text: str) -> str:
+    """A JSON determination with its knowledge base version replaced by a placeholder, laid out as render_json does."""
+    document = json.loads(text)
+    document["knowledge_base_version"] = VERSION_PLACEHOLDER
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_golden(case, update_golden, monkeypatch):
     monkeypatch.chdir(ROOT)
-    actual = render_json(review(case.relative_to(ROOT), installed()))
+    actual = normalized(render_json(review(case.relative_to(ROOT), installed())))
     golden = ROOT / "tests" / "golden" / f"{case.stem}.json"
     if update_golden:
         golden.write_text(actual, encoding="utf-8")
     assert golden.exists(), f"no golden file {golden}: run pytest --update-golden and read it"
-    expected = golden.read_text(encoding="utf-8")
+    expected = normalized(golden.read_text(encoding="utf-8"))
     assert actual == expected, "\n".join(difflib.unified_diff(expected.splitlines(), actual.splitlines(), lineterm=""))
+
+
+def test_the_golden_output_carries_the_real_knowledge_base_version(monkeypatch):
+    """What the golden files leave out: the output names the knowledge it used, 12 hex digits of its content hash."""
+    monkeypatch.chdir(ROOT)
+    version = json.loads(render_json(review(CASES[0].relative_to(ROOT), installed())))["knowledge_base_version"]
+    assert re.fullmatch(r"[0-9a-f]{12}", version)
+    assert version == content_version(resources.data_root())
+
+
+def test_normalizing_leaves_only_the_version_out():
+    """Two outputs that differ only in the version compare equal; any other difference still shows."""
+    golden = (ROOT / "tests" / "golden" / f"{CASES[0].stem}.json").read_text(encoding="utf-8")
+    document = json.loads(golden)
+    other = dict(document, knowledge_base_version="0123456789ab")
+    assert normalized(json.dumps(other)) == normalized(golden)
+    assert normalized(json.dumps(dict(other, engine="another"))) != normalized(golden)
 
 
 def codes_with_policy() -> set[str]:
