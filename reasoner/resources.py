@@ -26,12 +26,19 @@ def data_root() -> Path:
 
 
 def knowledge_files(root: Path | None = None) -> list[Path]:
-    """Every Turtle file of the ontology and the knowledge graph, in a stable order (shapes excluded).
+    """Every Turtle file of the ontology and the knowledge graph, in a stable order (shapes excluded, and
+    the policy test cases of kg/tests/: their Turtle files are requests, not knowledge).
 
     ``root`` is another folder holding ontology/, kg/ and queries/ (``necessity check --data``)."""
     root = root or data_root()
     ontology = sorted(p for p in (root / "ontology").glob("*.ttl"))
-    return ontology + sorted((root / "kg").rglob("*.ttl"))
+    tests = policy_test_dir(root)
+    return ontology + sorted(p for p in (root / "kg").rglob("*.ttl") if tests not in p.parents)
+
+
+def policy_test_dir(root: Path | None = None) -> Path:
+    """Return kg/tests/: the policy test cases, a folder per knowledge file (``necessity test``)."""
+    return (root or data_root()) / "kg" / "tests"
 
 
 def code_hierarchy_file(root: Path | None = None) -> Path:
