@@ -15,7 +15,8 @@ from reasoner.errors import NecessityError
 # Each command's module is imported only when the command runs, so that a command does not pay for
 # the others' libraries (networkx, the FHIR models, the SHACL engine) when it starts.
 COMMANDS = {name: f"reasoner.cli.{name}" for name in
-            ("determine", "batch", "report", "questionnaire", "explain", "query", "export", "serve", "check")}
+            ("determine", "batch", "report", "questionnaire", "explain", "query", "export", "serve", "check",
+             "test")}
 
 
 class _Group(click.Group):

@@ -4,6 +4,7 @@ edge, and passed to every operation below it."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -30,8 +31,13 @@ strict_option = click.option("--strict", is_flag=True, default=False,
                                   "leaving that lab unknown.")
 
 
-def knowledge() -> Knowledge:
-    """The installed knowledge, loaded on first use (from its cache on disk) and kept for this process."""
+def knowledge(root: Path | None = None) -> Knowledge:
+    """The installed knowledge, loaded on first use (from its cache on disk) and kept for this process; with
+    ``root``, the knowledge of that data folder instead (``--data``), loaded, not kept."""
+    if root is not None:
+        from reasoner.knowledge import Knowledge
+
+        return Knowledge.load(root)
     if _LOADED is None:
         from reasoner.knowledge import Knowledge
 
