@@ -1,6 +1,7 @@
 """One minimal request per recommendation, rule and check added by knowledge base v1 (sedation,
 laboratory, drugs, blood components, devices, NCCI pairs, descriptors), each on both sides of what
-it decides. Named after the knowledge they test; they run the whole pipeline."""
+it decides. Named after the knowledge they test; they run the whole pipeline. A request checked only
+for statuses and criterion states is a policy test case instead, in kg/tests/ (`necessity test`)."""
 
 from __future__ import annotations
 
@@ -121,12 +122,6 @@ def test_an_unclassified_drug_leaves_the_irradiation_indication_unknown(decide_l
     line = decide_lines(["P9037"], conditions=AML, meds=IV_CHEMO + (("999001", "iv"),), labs={"plt": 8})["P9037"]
     assert states(line, "rule:bsh-2020-irradiation-indication") == {"crit:irradiation-indication": "unknown"}
     assert line.status == "needs-info"
-
-
-def test_irradiated_platelets_justified_when_a_transplant_is_documented(decide_lines):
-    line = decide_lines(["P9037"], conditions=AML, meds=IV_CHEMO, labs={"plt": 8},
-                        docs={"hsct.planned-or-received": True})["P9037"]
-    assert line.status == "justified"
 
 
 def test_hodgkin_lymphoma_is_an_indication_for_irradiated_components(decide_lines):
@@ -308,12 +303,6 @@ def test_prothrombin_time_before_a_port(decide_lines):
     line = decide_lines(["85610"], meds=(("11289", "oral"),))["85610"]
     assert line.status == "no-policy"
     assert [(r.id, r.state) for r in line.recommendations] == [("rec:sir-2019-coagulation-screening", "not applicable")]
-
-
-def test_blood_typing_before_a_transfusion(decide_lines):
-    line = decide_lines(["86900", "86901"], services=(TRANSFUSION,))
-    assert {line["86900"].status, line["86901"].status} == {"justified"}
-    assert decide_lines(["86900"])["86900"].status == "not-justified"
 
 
 # codes the knowledge base does not know: never refute on them
