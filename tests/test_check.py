@@ -116,6 +116,20 @@ def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):
     assert "1 problem(s)" in failed.stderr
 
 
+def test_cli_check_accepts_a_relative_data_folder(run_cli, tmp_path, monkeypatch):
+    """``necessity check --data .`` in a copy of the data folders (was: "relative path can't be expressed as a
+    file URI"). The copy is unchanged, so its knowledge comes from the cache the installed one wrote."""
+    from reasoner.cli.options import knowledge as installed
+
+    installed()
+    for folder in ("ontology", "kg", "queries"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check", "--data", ".")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("necessity check: the knowledge base passes (")
+
+
 def test_an_unchanged_copy_has_the_same_version(copy):
     from reasoner.cli.options import knowledge as installed
     from reasoner.knowledge import content_version

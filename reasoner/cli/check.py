@@ -11,7 +11,8 @@ from reasoner.check import check_knowledge, knowledge_counts
 
 
 @click.command()
-@click.option("--data", "root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+@click.option("--data", "root", default=None,
+              type=click.Path(file_okay=False, exists=True, resolve_path=True, path_type=Path),
               help="A folder with ontology/, kg/ and queries/ to check instead of the installed knowledge base.")
 def check(root: Path | None) -> None:
     """Check the knowledge base: files and queries parse, shapes hold, every code named exists.
