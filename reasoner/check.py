@@ -17,7 +17,7 @@ from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from reasoner import resources
 from reasoner.errors import KnowledgeError
 from reasoner.hierarchy import read_hierarchy
-from reasoner.knowledge import Knowledge, parse_knowledge
+from reasoner.knowledge import Knowledge, asserted_knowledge, compile_knowledge, parse_knowledge
 from reasoner.resources import Queries, read_queries
 from reasoner.vocab import ICD, ICD_GROUP
 
@@ -38,10 +38,12 @@ def check_knowledge(root: Path | None = None) -> list[Problem]:
     problems = _query_problems(root)
     queries = read_queries(root)
     try:
-        graph = parse_knowledge(root, queries)
+        graph = asserted_knowledge(root)
     except KnowledgeError as exc:
         return [*problems, Problem(where="kg/", message=str(exc))]
-    problems += _shape_problems(graph, root) + _code_problems(graph, root, queries)
+    problems += _shape_problems(graph, root, "criteria")  # the vocabulary as written, before it is compiled
+    graph = compile_knowledge(graph, queries)
+    problems += _shape_problems(graph, root, "knowledge") + _code_problems(graph, root, queries)
     problems = problems or _engine_problems(root)  # the engine compiles knowledge that passes the rest
     return sorted(set(problems), key=lambda p: (p.where, p.message))
 
@@ -84,21 +86,33 @@ def _query_problems(root: Path) -> list[Problem]:
     return problems
 
 
-def _shape_problems(graph: Graph, root: Path) -> list[Problem]:
-    shapes = Graph().parse(resources.shapes_file("knowledge", root))
+def _shape_problems(graph: Graph, root: Path, shapes_name: str) -> list[Problem]:
+    shapes = Graph().parse(resources.shapes_file(shapes_name, root))
     conforms, report, _ = validate(graph, shacl_graph=shapes, inference="none")
     if conforms:
         return []
-    curie = graph.namespace_manager.normalizeUri
-    return [Problem(where=curie(focus) if isinstance(focus, URIRef) else "(a blank node)",
-                    message=str(report.value(result, SH.resultMessage)))
+    return [Problem(where=_where(focus, graph, root), message=str(report.value(result, SH.resultMessage)))
             for result in report.subjects(SH.focusNode, None)
-            for focus in [report.value(result, SH.focusNode)]]  # type: ignore[union-attr]
+            for focus in [report.value(result, SH.focusNode)]]
+
+
+def _where(node: object, graph: Graph, root: Path) -> str:
+    """``file:line subject`` for a node a knowledge file states (the line where its statement begins), else
+    the subject alone."""
+    if not isinstance(node, URIRef):
+        return "(a blank node)"
+    curie = graph.namespace_manager.normalizeUri(node)
+    starts = (f"{curie} ", f"<{node}> ")
+    for path in resources.knowledge_files(root):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith(starts):
+                return f"{path.relative_to(root)}:{number} {curie}"
+    return curie
 
 
 def _code_problems(graph: Graph, root: Path, queries: Queries) -> list[Problem]:
     curie = graph.namespace_manager.normalizeUri
-    problems = [Problem(where=curie(row.focus), message=str(row.message))  # type: ignore[union-attr]
+    problems = [Problem(where=_where(row.focus, graph, root), message=str(row.message))  # type: ignore[union-attr]
                 for name in queries.names("check", ".rq")
                 for row in graph.query(queries.text(name))]
     hierarchy = read_hierarchy(resources.code_hierarchy_file(root))

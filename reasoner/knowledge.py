@@ -153,7 +153,11 @@ class Knowledge:
 
 def parse_knowledge(root: Path, queries: Queries | None = None) -> Graph:
     """Parse the ontology and knowledge files under ``root`` and add what the compile queries construct."""
-    queries = queries or read_queries(root)
+    return compile_knowledge(asserted_knowledge(root), queries or read_queries(root))
+
+
+def asserted_knowledge(root: Path) -> Graph:
+    """The ontology and knowledge files under ``root`` as written, before the compile queries."""
     graph = Graph()
     bind_prefixes(graph.namespace_manager)
     for path in resources.knowledge_files(root):
@@ -161,6 +165,12 @@ def parse_knowledge(root: Path, queries: Queries | None = None) -> Graph:
             graph.parse(data=path.read_bytes(), format="turtle", publicID=path.as_uri())
         except Exception as exc:  # rdflib raises many types for bad Turtle
             raise KnowledgeError(f"{path}: not valid Turtle: {exc}") from exc
+    return graph
+
+
+def compile_knowledge(graph: Graph, queries: Queries) -> Graph:
+    """Add to ``graph`` what the compile queries (``queries/compile/``) construct from it, in their order:
+    the OWL axioms of the criteria vocabulary, the documentation elements, the links; return it."""
     for name in queries.names("compile", ".rq"):
         graph += graph.query(queries.text(name)).graph or Graph()
     return graph

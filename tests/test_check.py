@@ -30,7 +30,8 @@ def edit(root: Path, relative: str, old: str, new: str) -> None:
 
 
 def messages(root: Path) -> set[tuple[str, str]]:
-    return {(p.where, p.message) for p in check_knowledge(root)}
+    """(subject, message) of every problem; the file and line before the subject are tested on their own."""
+    return {(p.where.rsplit(" ", 1)[-1], p.message) for p in check_knowledge(root)}
 
 
 def test_the_knowledge_base_passes():
@@ -173,3 +174,49 @@ def test_two_precedence_rules_of_the_same_order_fail(copy):
     edit(copy, "kg/precedence/precedence-rules.ttl", "nec:order 2 ;", "nec:order 1 ;")
     problem = "a precedence rule needs one nec:order that no other precedence rule has"
     assert {("prec:more-specific-population", problem), ("prec:newer-same-body", problem)} <= messages(copy)
+
+
+VOCABULARY_BREAKS = [  # (what is edited into kg/criteria/patient.ttl, the criterion, the problem's message)
+    ("nec:analyte loinc:777-3 ; nec:below 20.0 ;", "nec:analyte loinc:777-3 ; nec:below 20.0 ; nec:atMost 19.0 ;",
+     "crit:platelets-below-20",
+     "a threshold has one comparator, and it has 2: keep one of nec:below, nec:atMost, nec:atLeast, nec:above"),
+    ("nec:analyte loinc:777-3 ; nec:below 10.0 ;", "nec:analyte loinc:777-3 ; nec:below 10 ;", "crit:platelets-below-10",
+     "the bound 10 is not of the datatype http://www.w3.org/2001/XMLSchema#decimal of what it bounds: write it as one "
+     "(20.0 for an xsd:decimal, 18 for an xsd:integer)"),
+    ('nec:atMost 2.0 ; nec:unit "{INR}" .', 'nec:atMost 2.0 ; nec:unit "s" .', "crit:inr-2-or-less",
+     'the unit "s" is not the analyte\'s canonical unit "{INR}": results are compared in "{INR}", so write the bound in it'),
+    ("nec:onValue nec:ageYears ; nec:atLeast 18 .", "nec:onValue nec:ageAtService ; nec:atLeast 18 .", "crit:adult",
+     "https://necessity.example/ns#ageAtService is a value of a https://necessity.example/ns#ClaimLine, but the criterion "
+     "is about a https://necessity.example/ns#Patient: use a property of its subject (nec:ageYears of the patient, "
+     "nec:ageAtService of a claim line)"),
+    ("nec:analyte loinc:777-3 ; nec:atMost 10.0 ;", "nec:analyte loinc:777-3 ; nec:onValue nec:ageYears ; nec:atMost 10.0 ;",
+     "crit:platelets-10-or-less",
+     "a threshold bounds one thing: give exactly one of nec:analyte (a LOINC code), nec:onValue (a property such as "
+     "nec:ageYears) or nec:asks (a question answered with a number)"),
+    ("nec:analyte loinc:777-3 ; nec:atLeast 20.0 ;",
+     "nec:analyte loinc:777-3 ; nec:atLeast 20.0 ; owl:equivalentClass nec:Patient ;", "crit:platelets-20-or-more",
+     "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its hand-written "
+     "owl:equivalentClass"),
+]
+
+
+def test_each_break_of_the_criteria_vocabulary_is_named_where_it_is_with_its_fix(copy):
+    """One copy broken in every way at once (each check of a copy takes seconds)."""
+    for old, new, _, _ in VOCABULARY_BREAKS:
+        edit(copy, "kg/criteria/patient.ttl", old, new)
+    edit(copy, "kg/criteria/claim-line.ttl", 'nec:noneOf ( "19" "21" "22" "23" ) ;\n    nec:whenNoFact nec:Met .',
+         'nec:noneOf ( "19" "21" "22" "23" ) .')
+    edit(copy, "kg/criteria/patient.ttl", "nec:analyte loinc:777-3 ; nec:below 20.0 ; nec:atMost",
+         "nec:analyte loinc:2160-0 ; nec:below 20.0 ; nec:atMost")
+    problems = check_knowledge(copy)
+    found = {(p.where.rsplit(" ", 1)[-1], p.message) for p in problems}
+    for _, _, criterion, message in VOCABULARY_BREAKS:
+        assert (criterion, message) in found
+    assert ("crit:outside-facility", "the vocabulary gives this criterion only the facts that refute it, so it is met "
+            "when none is found: add nec:whenNoFact nec:Met") in found
+    assert ("crit:platelets-below-20", "the analyte https://necessity.example/code/loinc/2160-0 has no nec:canonicalUnit: "
+            "declare the LOINC code and the unit its results are read in (kg/codes/loinc.ttl)") in found
+    lines = (copy / "kg/criteria/patient.ttl").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith("crit:platelets-below-10 "))
+    assert {p.where for p in problems if p.message.startswith("the bound 10 ")} == \
+        {f"kg/criteria/patient.ttl:{line} crit:platelets-below-10"}
