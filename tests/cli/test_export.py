@@ -13,11 +13,12 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from rdflib import Dataset, Graph, URIRef
+from rdflib import RDF, Dataset, Graph, URIRef
 
 from reasoner.cli.options import knowledge as installed
 from reasoner.export import knowledge_view, proof_view
 from reasoner.render.graph import render_graph
+from reasoner.vocab import NEC
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = str(ROOT / "examples" / "seed-aml-port.json")
@@ -159,7 +160,10 @@ def test_the_whole_knowledge_base_has_every_recommendation(tmp_path, run_cli):
     out = tmp_path / "kb.json"
     assert run_cli("export", "--format", "cytoscape", "-o", str(out)).exit_code == 0
     kinds = [n["data"]["kind"] for n in json.loads(out.read_text())["elements"]["nodes"]]
-    assert kinds.count("recommendation") == 16 and kinds.count("billing code") == 23
+    held = installed().graph  # what the knowledge holds, so that adding a recommendation breaks nothing here
+    assert kinds.count("recommendation") == len(set(held.subjects(RDF.type, NEC.Recommendation))) >= 16
+    billing_codes = "SELECT DISTINCT ?code WHERE { ?code skos:notation ?n ; rdfs:subClassOf+ nec:BillingCode }"
+    assert kinds.count("billing code") == len(held.query(billing_codes)) >= 23
     assert kinds.count("guideline conflict") == 3 and "other" not in kinds
 
 
