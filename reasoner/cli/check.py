@@ -27,5 +27,14 @@ def check(root: Path | None) -> None:
     if problems:
         click.echo(f"necessity check: {len(problems)} problem(s)", err=True)
         sys.exit(1)
-    counts = ", ".join(f"{count} {name}" for name, count in knowledge_counts(root).items())
-    click.echo(f"necessity check: the knowledge base passes ({counts})")
+    click.echo(passing_line(knowledge_counts(root)))
+
+
+def passing_line(counts: dict[str, int]) -> str:
+    """The line ``necessity check`` prints when the knowledge base passes, with its counts."""
+    return f"necessity check: the knowledge base passes ({describe_counts(counts)})"
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """The knowledge base's counts as ``necessity check`` prints them: "16 recommendations, 28 coding rules, ..."."""
+    return ", ".join(f"{count} {name}" for name, count in counts.items())
