@@ -204,6 +204,15 @@ VOCABULARY_BREAKS = [  # (what is edited into kg/criteria/patient.ttl, the crite
      "nec:analyte loinc:777-3 ; nec:atLeast 20.0 ; owl:equivalentClass nec:Patient ;", "crit:platelets-20-or-more",
      "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its hand-written "
      "owl:equivalentClass"),
+    ("nec:condition nec:MalignantNeoplasm ;", "nec:condition nec:MalignantNeoplasm ; nec:drug nec:AntineoplasticAgent ;",
+     "crit:active-malignancy",
+     "a criterion or a fact asks for one kind of fact, and this one names 2: write the others as facts of nec:anyOf"),
+    ("nec:condition nec:AcuteMyeloidLeukemia ;", "nec:condition nec:AcuteMyeloidLeukemia ; nec:byRoute sct:47625008 ;",
+     "crit:acute-myeloid-leukemia", "nec:byRoute is the route of a drug order: give the drug's class with nec:drug"),
+    ("nec:condition nec:HematologicMalignancy ;",
+     "nec:condition nec:HematologicMalignancy ; owl:equivalentClass nec:Patient ;", "crit:hematologic-malignancy",
+     "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its hand-written "
+     "owl:equivalentClass"),
 ]
 
 
