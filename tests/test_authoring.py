@@ -107,7 +107,8 @@ def test_check_names_every_gap_of_the_skeleton_and_nothing_else(tmp_path, monkey
     new_guideline(tmp_path, "ash-2021-example-thing")
     problems = check_knowledge(tmp_path)
     new_file = "kg/guidelines/ash-2021-example-thing.ttl"
-    assert all(p.where.startswith(new_file + ":") or p.where in ("hcpcs:TODO", "loinc:TODO") for p in problems), problems
+    elsewhere = [p for p in problems if not p.where.startswith(new_file + ":")]
+    assert {p.where for p in elsewhere} <= {"hcpcs:TODO", "loinc:TODO"}, elsewhere
     lines = (tmp_path / new_file).read_text(encoding="utf-8").splitlines()
     todo = {p.where for p in problems if p.message == "a TODO is left: fill it in (docs/authoring.md)"}
     assert todo == {f"{new_file}:{n}" for n, line in enumerate(lines, 1) if "TODO" in line}

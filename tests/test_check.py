@@ -187,32 +187,37 @@ VOCABULARY_BREAKS = [  # (what is edited into kg/criteria/patient.ttl, the crite
     ("nec:analyte loinc:777-3 ; nec:below 20.0 ;", "nec:analyte loinc:777-3 ; nec:below 20.0 ; nec:atMost 19.0 ;",
      "crit:platelets-below-20",
      "a threshold has one comparator, and it has 2: keep one of nec:below, nec:atMost, nec:atLeast, nec:above"),
-    ("nec:analyte loinc:777-3 ; nec:below 10.0 ;", "nec:analyte loinc:777-3 ; nec:below 10 ;", "crit:platelets-below-10",
-     "the bound 10 is not of the datatype http://www.w3.org/2001/XMLSchema#decimal of what it bounds: write it as one "
-     "(20.0 for an xsd:decimal, 18 for an xsd:integer)"),
+    ("nec:analyte loinc:777-3 ; nec:below 10.0 ;", "nec:analyte loinc:777-3 ; nec:below 10 ;",
+     "crit:platelets-below-10",
+     "the bound 10 is not of the datatype http://www.w3.org/2001/XMLSchema#decimal of what it bounds: write it as "
+     "one (20.0 for an xsd:decimal, 18 for an xsd:integer)"),
     ('nec:atMost 2.0 ; nec:unit "{INR}" .', 'nec:atMost 2.0 ; nec:unit "s" .', "crit:inr-2-or-less",
-     'the unit "s" is not the analyte\'s canonical unit "{INR}": results are compared in "{INR}", so write the bound in it'),
+     'the unit "s" is not the analyte\'s canonical unit "{INR}": results are compared in "{INR}", so write the '
+     'bound in it'),
     ("nec:onValue nec:ageYears ; nec:atLeast 18 .", "nec:onValue nec:ageAtService ; nec:atLeast 18 .", "crit:adult",
-     "https://necessity.example/ns#ageAtService is a value of a https://necessity.example/ns#ClaimLine, but the criterion "
-     "is about a https://necessity.example/ns#Patient: use a property of its subject (nec:ageYears of the patient, "
-     "nec:ageAtService of a claim line)"),
-    ("nec:analyte loinc:777-3 ; nec:atMost 10.0 ;", "nec:analyte loinc:777-3 ; nec:onValue nec:ageYears ; nec:atMost 10.0 ;",
+     "https://necessity.example/ns#ageAtService is a value of a https://necessity.example/ns#ClaimLine, but the "
+     "criterion is about a https://necessity.example/ns#Patient: use a property of its subject (nec:ageYears of the "
+     "patient, nec:ageAtService of a claim line)"),
+    ("nec:analyte loinc:777-3 ; nec:atMost 10.0 ;",
+     "nec:analyte loinc:777-3 ; nec:onValue nec:ageYears ; nec:atMost 10.0 ;",
      "crit:platelets-10-or-less",
      "a threshold bounds one thing: give exactly one of nec:analyte (a LOINC code), nec:onValue (a property such as "
      "nec:ageYears) or nec:asks (a question answered with a number)"),
     ("nec:analyte loinc:777-3 ; nec:atLeast 20.0 ;",
      "nec:analyte loinc:777-3 ; nec:atLeast 20.0 ; owl:equivalentClass nec:Patient ;", "crit:platelets-20-or-more",
-     "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its hand-written "
-     "owl:equivalentClass"),
-    ("nec:condition nec:MalignantNeoplasm ;", "nec:condition nec:MalignantNeoplasm ; nec:drug nec:AntineoplasticAgent ;",
+     "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its "
+     "hand-written owl:equivalentClass"),
+    ("nec:condition nec:MalignantNeoplasm ;",
+     "nec:condition nec:MalignantNeoplasm ; nec:drug nec:AntineoplasticAgent ;",
      "crit:active-malignancy",
      "a criterion or a fact asks for one kind of fact, and this one names 2: write the others as facts of nec:anyOf"),
-    ("nec:condition nec:AcuteMyeloidLeukemia ;", "nec:condition nec:AcuteMyeloidLeukemia ; nec:byRoute sct:47625008 ;",
+    ("nec:condition nec:AcuteMyeloidLeukemia ;",
+     "nec:condition nec:AcuteMyeloidLeukemia ; nec:byRoute sct:47625008 ;",
      "crit:acute-myeloid-leukemia", "nec:byRoute is the route of a drug order: give the drug's class with nec:drug"),
     ("nec:condition nec:HematologicMalignancy ;",
      "nec:condition nec:HematologicMalignancy ; owl:equivalentClass nec:Patient ;", "crit:hematologic-malignancy",
-     "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its hand-written "
-     "owl:equivalentClass"),
+     "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its "
+     "hand-written owl:equivalentClass"),
 ]
 
 
@@ -230,8 +235,9 @@ def test_each_break_of_the_criteria_vocabulary_is_named_where_it_is_with_its_fix
         assert (criterion, message) in found
     assert ("crit:outside-facility", "the vocabulary gives this criterion only the facts that refute it, so it is met "
             "when none is found: add nec:whenNoFact nec:Met") in found
-    assert ("crit:platelets-below-20", "the analyte https://necessity.example/code/loinc/2160-0 has no nec:canonicalUnit: "
-            "declare the LOINC code and the unit its results are read in (kg/codes/loinc.ttl)") in found
+    assert ("crit:platelets-below-20", "the analyte https://necessity.example/code/loinc/2160-0 has no "
+            "nec:canonicalUnit: declare the LOINC code and the unit its results are read in "
+            "(kg/codes/loinc.ttl)") in found
     lines = (copy / "kg/criteria/patient.ttl").read_text(encoding="utf-8").splitlines()
     line = next(n for n, text in enumerate(lines, 1) if text.startswith("crit:platelets-below-10 "))
     assert {p.where for p in problems if p.message.startswith("the bound 10 ")} == \
