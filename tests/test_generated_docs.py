@@ -4,11 +4,11 @@ knowledge needs that one command, never a hand edit of the docs."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from rdflib import Graph
+from tool_modules import load_tool
 
 from reasoner.cli.options import knowledge as installed
 from reasoner.vocab import NEC
@@ -16,14 +16,7 @@ from reasoner.vocab import NEC
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_docs", ROOT / "tools" / "generate_docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _generator()
+generator = load_tool("generate_docs")
 
 
 def test_the_committed_docs_are_what_the_generator_writes():

@@ -4,10 +4,10 @@ source, and sliced into each request so a criterion on a category matches every 
 from __future__ import annotations
 
 import gzip
-import importlib.util
 from pathlib import Path
 
 from rdflib import RDFS, Graph
+from tool_modules import load_tool
 
 from reasoner import resources
 from reasoner.cli.options import knowledge as installed
@@ -17,16 +17,9 @@ from reasoner.vocab import ICD, ICD_GROUP, NEC
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_icd10cm", ROOT / "tools" / "build_icd10cm.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_committed_hierarchy_is_what_the_script_generates():
     committed = gzip.decompress(resources.code_hierarchy_file().read_bytes()).decode("utf-8")
-    assert committed == _builder().turtle()
+    assert committed == load_tool("build_icd10cm").turtle()
 
 
 def test_every_class_of_the_tables_is_there():
