@@ -8,7 +8,8 @@ between the two comments is replaced by the section NAME, read from the knowledg
 - ``unconfirmed`` and ``secondary-only``: tables of the items marked ``nec:Unconfirmed`` or
   ``nec:SecondaryOnly`` (``nec:evidenceStatus``), with the codes they bear on and their ``nec:evidenceNote``;
 - ``counts``: the counts ``necessity check`` prints; ``check-output``: its output, as a console block;
-- ``icd10cm-classes``: the number of ICD-10-CM classes.
+- ``icd10cm-classes``: the number of ICD-10-CM classes;
+- ``test-output``: what ``necessity test`` prints when every policy test case of ``kg/tests/`` passes.
 
 tests/test_generated_docs.py checks that the committed docs are what this script writes.
 
@@ -26,6 +27,8 @@ from rdflib import Graph, URIRef
 from reasoner.check import knowledge_counts
 from reasoner.cli.check import describe_counts, passing_line
 from reasoner.knowledge import parse_knowledge
+from reasoner.policy_tests import find_cases
+from reasoner.resources import policy_test_dir
 from reasoner.vocab import NEC
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +76,7 @@ def sections(root: Path = ROOT) -> dict[str, str]:
         "counts": describe_counts(counts),
         "check-output": f"```console\n$ necessity check\n{passing_line(counts)}\n```",
         "icd10cm-classes": f"{counts['ICD-10-CM classes']:,}",
+        "test-output": f"```console\n$ necessity test\n{len(find_cases(policy_test_dir(root)))} passed, 0 failed\n```",
     }
 
 
