@@ -117,7 +117,8 @@ def _shape_problems(graph: Graph, root: Path, shapes_name: str) -> list[Problem]
 
 def _where(node: object, graph: Graph, root: Path) -> str:
     """``file:line subject`` for a node a knowledge file states (the line where its statement begins), else
-    the subject alone."""
+    the subject alone; a blank node is placed by the named subject whose statement holds it."""
+    node = _named_holder(node, graph)
     if not isinstance(node, URIRef):
         return "(a blank node)"
     curie = graph.namespace_manager.normalizeUri(node)
@@ -127,6 +128,19 @@ def _where(node: object, graph: Graph, root: Path) -> str:
             if line.startswith(starts):
                 return f"{path.relative_to(root)}:{number} {curie}"
     return curie
+
+
+def _named_holder(node: object, graph: Graph) -> object:
+    """``node``, or for a blank node the first named subject found above it (a criterion for an item of its
+    nec:anyOf list); the blank node itself when nothing named holds it."""
+    seen: set[object] = set()
+    while not isinstance(node, URIRef) and node not in seen:
+        seen.add(node)
+        holders = list(graph.subjects(None, node))  # type: ignore[arg-type]
+        if not holders:
+            break
+        node = next((h for h in holders if isinstance(h, URIRef)), holders[0])
+    return node
 
 
 def _code_problems(graph: Graph, root: Path, queries: Queries) -> list[Problem]:

@@ -214,6 +214,10 @@ VOCABULARY_BREAKS = [  # (what is edited into kg/criteria/patient.ttl, the crite
     ("nec:condition nec:AcuteMyeloidLeukemia ;",
      "nec:condition nec:AcuteMyeloidLeukemia ; nec:byRoute sct:47625008 ;",
      "crit:acute-myeloid-leukemia", "nec:byRoute is the route of a drug order: give the drug's class with nec:drug"),
+    ("[ nec:answered doc:transfusion.hla-selected ; nec:answer true ]",
+     '[ nec:answered doc:transfusion.hla-selected ; nec:answer "yes" ]', "crit:irradiation-indication",
+     "the answer yes is not of the question's answer type http://www.w3.org/2001/XMLSchema#boolean: write it as one "
+     "(true or false for a yes/no question)"),
     ("nec:condition nec:HematologicMalignancy ;",
      "nec:condition nec:HematologicMalignancy ; owl:equivalentClass nec:Patient ;", "crit:hematologic-malignancy",
      "written with the criteria vocabulary, the criterion's class is compiled (queries/compile/): remove its "
