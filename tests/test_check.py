@@ -114,7 +114,8 @@ def test_a_query_that_does_not_parse_fails(copy):
 
 @pytest.mark.slow  # builds the knowledge of an edited copy (seconds; CI runs it)
 def test_a_construct_the_fast_engine_does_not_implement_fails(copy):
-    edit(copy, "kg/criteria/patient.ttl", "\ncrit:", "\ncrit:only-iv a nec:Criterion ; rdfs:label \"only IV drugs\" ; "
+    edit(copy, "kg/criteria/patient.ttl", "\ncrit:", "\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+         "crit:only-iv a nec:Criterion ; rdfs:label \"only IV drugs\" ; "
          "nec:subject nec:Patient ; owl:equivalentClass [ a owl:Restriction ; owl:onProperty nec:hasDrugExposure ; "
          "owl:allValuesFrom nec:DrugExposure ] .\n\ncrit:")
     found = messages(copy)
