@@ -109,7 +109,8 @@ def test_a_cache_others_could_have_written_is_never_read(copy, monkeypatch, capl
 @pytest.mark.slow  # builds the knowledge (seconds) more than once
 def test_knowledge_the_fast_engine_cannot_reason_with_still_works_with_the_reference(copy):
     path = copy / "kg" / "criteria" / "patient.ttl"
-    path.write_text(path.read_text() + "\ncrit:only-iv a nec:Criterion ; rdfs:label \"only IV\" ; "
+    path.write_text(path.read_text() + "\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+                    "crit:only-iv a nec:Criterion ; rdfs:label \"only IV\" ; "
                     "nec:subject nec:Patient ; owl:equivalentClass [ a owl:Restriction ; "
                     "owl:onProperty nec:hasDrugExposure ; owl:allValuesFrom nec:DrugExposure ] .\n")
     knowledge = fresh(copy)
