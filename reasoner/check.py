@@ -55,10 +55,11 @@ def _engine_problems(root: Path) -> list[Problem]:
     return [Problem(where="reasoner/engines/fast.py", message=refusal)] if refusal else []
 
 
-def knowledge_counts(root: Path | None = None) -> dict[str, int]:
-    """How many recommendations, rules, criteria, citations, codes and ICD-10-CM classes the knowledge holds."""
+def knowledge_counts(root: Path | None = None, graph: Graph | None = None) -> dict[str, int]:
+    """How many recommendations, rules, criteria, citations, codes and ICD-10-CM classes the knowledge holds;
+    ``graph`` is its parsed knowledge when the caller has it already."""
     root = root or resources.data_root()
-    graph = parse_knowledge(root)
+    graph = graph if graph is not None else parse_knowledge(root)
     kinds = {"recommendations": "nec:Recommendation", "coding rules": "nec:CodingRule",
              "indication requirements": "nec:IndicationRequirement", "checks": "nec:Check",
              "criteria": "nec:Criterion", "citations": "nec:Citation", "guidelines": "nec:Guideline"}

@@ -69,7 +69,8 @@ def evidence_table(graph: Graph, status: URIRef) -> str:
 
 def sections(root: Path = ROOT) -> dict[str, str]:
     """Every generated section by name, read from the knowledge under ``root``."""
-    graph, counts = parse_knowledge(root), knowledge_counts(root)
+    graph = parse_knowledge(root)
+    counts = knowledge_counts(root, graph)
     return {
         "unconfirmed": evidence_table(graph, NEC.Unconfirmed),
         "secondary-only": evidence_table(graph, NEC.SecondaryOnly),
