@@ -25,11 +25,12 @@ from reasoner.hierarchy import Hierarchy
 from reasoner.ingest.model import AnswerFact, Claim, ClaimLine, ConditionFact, Request
 from reasoner.ingest.tables import Tables
 from reasoner.labs import add_labs
-from reasoner.vocab import DOC, NEC, REQ, RXN, SCT, bind_prefixes
+from reasoner.vocab import DOC, HCPCS, NEC, REQ, RXN, SCT, bind_prefixes
 
 USES = {"preauthorization": NEC.Preauthorization, "predetermination": NEC.Preauthorization,
         "claim": NEC.PostServiceClaim}
 TYPES = {"professional": NEC.Professional, "institutional": NEC.Institutional}
+SERVICE_SYSTEMS = {"SNOMED CT": SCT, "HCPCS": HCPCS}  # ServiceRequest, DeviceRequest (model.ServiceFact.system)
 ANSWER_PROPERTIES = {"boolean": NEC.booleanAnswer, "integer": NEC.integerAnswer, "string": NEC.stringAnswer}
 
 
@@ -145,12 +146,13 @@ def _add_drugs(graph: Graph, patient: URIRef, request: Request, tables: Tables) 
 
 def _add_services(graph: Graph, patient: URIRef, request: Request, tables: Tables) -> None:
     for index, service in enumerate(request.services):
-        code = coded(tables, SCT, service.code)
+        code = coded(tables, SERVICE_SYSTEMS[service.system], service.code)
         kinds = (NEC.PlannedService, *((code,) if code else (NEC.UnreadableFact,)))
-        what = f"SNOMED CT {service.code} {service.display or ''}" if code else \
+        ordered = f", ordered {service.ordered_on}" if service.ordered_on else ""
+        what = f"{service.system} {service.code} {service.display or ''}" if code else \
             f"a planned service that cannot be read: {service.unreadable or repr(service.code)}"
         _add_fact(graph, patient, NEC.hasPlannedService, REQ[f"service/{index}"], kinds, service.source,
-                  f"{what}, {service.status}",
+                  f"{what}, {service.status}{ordered}",
                   ((NEC.codeNotation, Literal(service.code)),) if service.code else ())
 
 

@@ -36,7 +36,7 @@ def add_labs(graph: Graph, patient: URIRef, request: Request, service_date: date
     for index, lab in enumerate(latest_labs(request.labs, service_date)):
         reading = converted(lab, units, request) if units.reads(lab.loinc) else None
         if reading is not None:
-            _add_lab(graph, patient, index, lab, *reading)
+            _add_lab(graph, patient, index, lab, *reading, age=(service_date - lab.effective_date).days)
 
 
 def converted(lab: LabFact, units: UnitTable, request: Request) -> tuple[Decimal, str, str] | None:
@@ -68,7 +68,8 @@ def unit_problem(lab: LabFact, units: UnitTable) -> str | None:
     return None
 
 
-def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, value: Decimal, unit: str, how: str) -> None:
+def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, value: Decimal, unit: str, how: str,
+             age: int) -> None:
     node = REQ[f"lab/{index}"]
     shown = format(value.normalize(), "f")
     reported = " ".join(str(part) for part in (lab.value, lab.unit_code or lab.unit_text) if part is not None)
@@ -76,6 +77,7 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, value: Dec
     for predicate, term in ((RDF.type, NEC.LabResult), (RDF.type, LOINC[lab.loinc]),
                             (NEC.value, Literal(shown, datatype=XSD.decimal)), (NEC.unit, Literal(unit)),
                             (NEC.reportedValue, Literal(reported)), (NEC.effectiveDate, Literal(lab.effective_date)),
+                            (NEC.daysBeforeService, Literal(age)),
                             (NEC.source, Literal(lab.source))):
         graph.add((node, predicate, term))
     label = f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit} on {_shown_instant(lab)} ({lab.source})"

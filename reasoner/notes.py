@@ -6,7 +6,7 @@ its system's form, an answer it does not use, a lab it cannot convert. Each says
 
 from __future__ import annotations
 
-from reasoner.facts import answer_value, coded
+from reasoner.facts import SERVICE_SYSTEMS, answer_value, coded
 from reasoner.ingest.model import ConditionFact, Request
 from reasoner.ingest.tables import Tables
 from reasoner.labs import unit_problem
@@ -18,8 +18,9 @@ def reading_notes(request: Request, tables: Tables) -> tuple[str, ...]:
     conditions = dict.fromkeys((*request.conditions, *(d.condition for c in request.claims for d in c.diagnoses)))
     notes = [note for condition in conditions for note in _condition_notes(condition, tables)]
     notes += _drug_notes(request, tables)
-    notes += [f"{s.source}: {s.unreadable or f'{s.code!r} does not have the form of a SNOMED CT code'}; criteria on "
-              "planned services stay unknown" for s in request.services if coded(tables, SCT, s.code) is None]
+    notes += [f"{s.source}: {s.unreadable or f'{s.code!r} does not have the form of a {s.system} code'}; criteria on "
+              "planned services stay unknown" for s in request.services
+              if coded(tables, SERVICE_SYSTEMS[s.system], s.code) is None]
     notes += [f"{line.source}: {line.system_warning}" for claim in request.claims for line in claim.lines
               if line.system_warning]
     notes += [f"{line.source}: {line.code!r} does not have the form of a code of {line.system}; no policy can match "

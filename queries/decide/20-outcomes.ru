@@ -1,6 +1,8 @@
 # Writes one nec:Outcome per claim line and recommendation or rule in force that bears on it, with its role
 # (supports, opposes, coding rule, indication requirement, check) and state. A recommendation is met when inference
-# derived nec:justifiedBy / nec:opposedBy for the line; not applicable when one of its exceptions
+# derived nec:justifiedBy / nec:opposedBy for the line and none of its criteria is unknown (facts that
+# contradict each other, two latest results on either side of a bound, make a criterion unknown even
+# where inference derived it); not applicable when one of its exceptions
 # (nec:exception) is met or one of its scope criteria is refuted; unknown when an exception is unknown
 # (a diagnosis that cannot be read may be the exception); refuted when another of its
 # criteria is refuted; otherwise unknown. A rule's
@@ -25,6 +27,7 @@ WHERE {
     OPTIONAL {
       SELECT ?line ?source (MAX(?exceptionMet) AS ?excepted) (MAX(?exceptionOpen) AS ?perhapsExcepted)
              (MAX(?scopeRefuted) AS ?outOfScope) (MAX(?criterionRefuted) AS ?refuted)
+             (MAX(?criterionOpen) AS ?open)
       WHERE {
         ?assessment a nec:Assessment ; nec:line ?line ; nec:of ?source ; nec:criterion ?criterion ; nec:state ?s .
         BIND(EXISTS { ?source nec:exception ?criterion } AS ?isException)
@@ -32,12 +35,13 @@ WHERE {
         BIND(?isException && ?s = nec:Unknown AS ?exceptionOpen)
         BIND(?s = nec:Refuted && EXISTS { ?criterion a nec:ScopeCriterion } AS ?scopeRefuted)
         BIND(?s = nec:Refuted && !?isException AS ?criterionRefuted)
+        BIND(?s = nec:Unknown && !?isException AS ?criterionOpen)
       }
       GROUP BY ?line ?source
     }
     BIND(IF(COALESCE(?excepted, false), nec:NotApplicable,
          IF(COALESCE(?perhapsExcepted, false), nec:Unknown,
-         IF(EXISTS { ?line ?derived ?source }, nec:Met,
+         IF(EXISTS { ?line ?derived ?source } && !COALESCE(?open, false), nec:Met,
          IF(COALESCE(?outOfScope, false), nec:NotApplicable,
          IF(COALESCE(?refuted, false), nec:Refuted, nec:Unknown)))))
          AS ?state)

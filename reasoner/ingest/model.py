@@ -82,13 +82,17 @@ class DrugFact:
 
 @dataclass(frozen=True)
 class ServiceFact:
-    """A planned service (SNOMED CT); ``code`` None when it cannot be read (``unreadable`` says why)."""
+    """A planned service: a ServiceRequest in SNOMED CT, or an item ordered by a DeviceRequest in HCPCS
+    (``system`` names which: "SNOMED CT" or "HCPCS"); ``code`` None when it cannot be read (``unreadable``
+    says why)."""
 
     code: str | None
     display: str | None
     status: str
     source: str
     unreadable: str | None = None
+    system: str = "SNOMED CT"
+    ordered_on: str | None = None  # DeviceRequest.authoredOn as the sender wrote it
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from reasoner.ingest import model
 from reasoner.ingest.shape_queries import PatientShapes
 from reasoner.ingest.shapes import check_patient_graph
 from reasoner.ingest.systems import CodeSystems
-from reasoner.vocab import DOC, ICD, LOINC, NEC, RXN, SCT
+from reasoner.vocab import DOC, HCPCS, ICD, LOINC, NEC, RXN, SCT
 
 USES = {NEC.Preauthorization: "preauthorization", NEC.PostServiceClaim: "claim"}
 TYPES = {NEC.Professional: "professional", NEC.Institutional: "institutional"}
@@ -153,6 +153,10 @@ class _Reader:
                               status=str(self.graph.value(node, NEC.status)), source=self.name(node))
 
     def service(self, node: Any) -> model.ServiceFact:
+        """A planned service: a SNOMED CT class, or an HCPCS one (an ordered item of equipment)."""
+        if any(str(t).startswith(HCPCS) for t in self.graph.objects(node, RDF.type)):
+            return model.ServiceFact(code=self.code(node, HCPCS), display=None, status="active", source=self.name(node),
+                                     system="HCPCS")
         return model.ServiceFact(code=self.code(node, SCT), display=None, status="active", source=self.name(node))
 
     def answer(self, node: Any) -> model.AnswerFact:

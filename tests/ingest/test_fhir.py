@@ -105,6 +105,34 @@ def test_service_requests_active_or_draft(tmp_path):
     assert [s.status for s in read(tmp_path, data).services] == ["active", "draft"]
 
 
+def _device_request(ident, status="active", intent="order", coding=None, **more):
+    return {"resource": {"resourceType": "DeviceRequest", "id": ident, "status": status, "intent": intent,
+                         "subject": {"reference": "Patient/p1"}, "authoredOn": "2026-11-02",
+                         "codeCodeableConcept": {"coding": [coding or {"system": HCPCS, "code": "E1390"}]}, **more}}
+
+
+def test_device_requests_are_ordered_items_in_hcpcs_and_each_is_accounted_for(tmp_path):
+    data = bundle(["E1390"])
+    data["entry"] += [_device_request("d-order"), _device_request("d-revoked", status="revoked"),
+                      _device_request("d-proposal", intent="proposal"),
+                      _device_request("d-snomed", coding={"system": "http://snomed.info/sct", "code": "426160001"})]
+    request = read(tmp_path, data)
+    assert [(s.code, s.system, s.ordered_on, s.unreadable is None) for s in request.services] == [
+        ("E1390", "HCPCS", "2026-11-02", True), (None, "HCPCS", "2026-11-02", False)]
+    uses = {e.resource: (e.use, e.reason) for e in request.ledger}
+    assert uses["DeviceRequest/d-order"] == ("used", "ordered item HCPCS E1390, authored 2026-11-02")
+    assert uses["DeviceRequest/d-revoked"][0] == uses["DeviceRequest/d-proposal"][0] == "ignored"
+    assert uses["DeviceRequest/d-snomed"][0] == "left out" and "not HCPCS" in uses["DeviceRequest/d-snomed"][1]
+    graph = claim_facts(request, request.claims[0], installed().tables)
+    assert (REQ["service/0"], RDF.type, HCPCS_NS["E1390"]) in graph
+    assert (REQ["service/1"], RDF.type, NEC.UnreadableFact) in graph
+
+
+def test_a_lab_result_carries_its_days_before_the_date_of_service(tmp_path):
+    graph = facts(tmp_path, bundle(["36561"], labs={"plt": (45, "10*9/L", "2026-10-21")}))
+    assert list(graph.objects(REQ["lab/0"], NEC.daysBeforeService)) == [Literal(30)]
+
+
 def test_questionnaire_answers_of_each_type_and_nested_items(tmp_path):
     data = bundle(["36561"], docs={"us-guidance.vessel-patency": False, "sedation.intraservice-minutes": 20,
                                    "lidocaine.route": "local-infiltration"})

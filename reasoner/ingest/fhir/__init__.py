@@ -46,7 +46,8 @@ def read_bundle(data: bytes, where: str, tables: Tables) -> model.Request:
     read, rejected = _claims(entries, tables, reviewed, patient, by_resource)
     person, notes = _patient(entries, patient)
     labs = clinical.labs(entries, tables.systems, tables.units)
-    drugs, services = clinical.drugs(entries, tables.systems), clinical.services(entries, tables.systems)
+    drugs = clinical.drugs(entries, tables.systems)
+    services = clinical.services(entries, tables.systems) + clinical.devices(entries, tables.systems)
     answers = clinical.answers(entries)
     ledger = entries.accounted()
     return model.Request(

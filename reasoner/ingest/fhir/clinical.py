@@ -1,6 +1,7 @@
 """The patient's clinical facts in a Bundle: diagnoses (Condition), laboratory results (Observation), drug
 orders and statements (MedicationRequest, MedicationStatement, with their Medication), planned
-services (ServiceRequest) and documentation answers (QuestionnaireResponse). What cannot be read is
+services (ServiceRequest), ordered equipment (DeviceRequest) and documentation answers
+(QuestionnaireResponse). What cannot be read is
 kept as a fact that cannot be read (so the criteria it bears on stay unknown, never refuted) and the
 ledger says why; what does not bear on the review is ignored, and the ledger says why too.
 """
@@ -18,7 +19,7 @@ from reasoner.ingest.fhir.codes import codings, described, in_system
 from reasoner.ingest.fhir.entries import Entries, Resource
 from reasoner.ingest.systems import CodeSystems
 from reasoner.ingest.tables import ImplausibleValue, Tables, UnitError, UnitTable
-from reasoner.vocab import ICD, LOINC, RXN, SCT
+from reasoner.vocab import HCPCS, ICD, LOINC, RXN, SCT
 
 PRESENT_CONDITION = ("active", "recurrence", "relapse")
 NOT_A_DIAGNOSIS = ("refuted", "entered-in-error")
@@ -26,6 +27,7 @@ CURRENT_DRUG = ("active", "on-hold", "draft", "intended")  # "intended": a plann
 PLANNED_SERVICE = ("active", "draft")
 NOT_A_RESULT = ("entered-in-error", "cancelled")
 NOT_ANSWERS = ("entered-in-error", "stopped")
+ORDER_INTENTS = ("order", "original-order", "reflex-order", "filler-order", "instance-order")
 
 
 def diagnosis_codes(concept: Any, tables: Tables, source: str, possible: bool = False
@@ -263,6 +265,44 @@ def services(entries: Entries, systems: CodeSystems) -> list[model.ServiceFact]:
             [model.ServiceFact(code=None, display=None, status=obj.status, source=resource.label,
                                unreadable=f"coded as {described(obj.code, systems)}, not SNOMED CT")]
     return found
+
+
+def devices(entries: Entries, systems: CodeSystems) -> list[model.ServiceFact]:
+    """Every item a current DeviceRequest orders (``codeCodeableConcept`` in HCPCS, ``status`` active or
+    draft, an order ``intent``), as a planned service; one coded otherwise, or by a Device reference, is
+    kept as a planned service that cannot be read."""
+    found: list[model.ServiceFact] = []
+    for resource in entries.of_type("DeviceRequest"):
+        found += _device(entries, systems, resource)
+    return found
+
+
+def _device(entries: Entries, systems: CodeSystems, resource: Resource) -> list[model.ServiceFact]:
+    unknown = "criteria on ordered equipment are unknown"
+    if resource.problem is not None:
+        entries.note(resource, "left out", f"{resource.problem.detail}: {unknown}")
+        return [model.ServiceFact(code=None, display=None, status="unknown", source=resource.label,
+                                  unreadable=f"left out ({resource.problem.detail})", system="HCPCS")]
+    obj = resource.obj
+    if obj.status not in PLANNED_SERVICE:
+        entries.note(resource, "ignored", f"status {obj.status}: not a current order")
+        return []
+    if obj.intent not in ORDER_INTENTS:
+        entries.note(resource, "ignored", f"intent {obj.intent}: a {obj.intent}, not an order")
+        return []
+    ordered = _written(obj.authoredOn) if obj.authoredOn is not None else None
+    concept = obj.codeCodeableConcept
+    codes = in_system(concept, systems, str(HCPCS)) if concept is not None else []
+    if not codes:
+        why = f"coded as {described(concept, systems)}, not HCPCS" if concept is not None else \
+            "the item is a Device reference (codeReference), not an HCPCS code"
+        entries.note(resource, "left out", f"{why}: {unknown}")
+        return [model.ServiceFact(code=None, display=None, status=obj.status, source=resource.label, unreadable=why,
+                                  system="HCPCS", ordered_on=ordered)]
+    entries.note(resource, "used", f"ordered item HCPCS {', '.join(codes)}" + (f", authored {ordered}" if ordered else ""))
+    return [model.ServiceFact(code=c, display=next((x.display for x in codings(concept) if x.code == c), None),
+                              status=obj.status, source=resource.label, system="HCPCS", ordered_on=ordered)
+            for c in codes]
 
 
 def answers(entries: Entries) -> list[model.AnswerFact]:

@@ -18,7 +18,7 @@ from reasoner.errors import InputError
 from reasoner.ingest.model import LedgerEntry
 
 READ_TYPES = ("Patient", "Claim", "Condition", "Observation", "MedicationRequest", "MedicationStatement",
-              "Medication", "ServiceRequest", "QuestionnaireResponse")
+              "Medication", "ServiceRequest", "DeviceRequest", "QuestionnaireResponse")
 
 
 @dataclass
