@@ -177,10 +177,11 @@ def compile_knowledge(graph: Graph, queries: Queries) -> Graph:
 
 
 def content_version(root: Path) -> str:
-    """A hash of everything a determination depends on: the Turtle files, the ICD-10-CM hierarchy and
-    the queries under ``root``."""
+    """A hash of everything a determination depends on: the Turtle files, the shapes (the patient shapes
+    are cached with the knowledge), the ICD-10-CM hierarchy and the queries under ``root``."""
     digest = hashlib.sha256()
-    files = [*resources.knowledge_files(root), resources.code_hierarchy_file(root), *resources.query_files(root)]
+    files = [*resources.knowledge_files(root), *sorted((root / "ontology" / "shapes").glob("*.ttl")),
+             resources.code_hierarchy_file(root), *resources.query_files(root)]
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]

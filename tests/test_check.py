@@ -156,8 +156,11 @@ def test_an_unchanged_copy_has_the_same_version(copy):
     assert content_version(copy) == installed().version
 
 
-@pytest.mark.parametrize("relative", ["queries/decide/30-status.ru", "kg/codes/icd10cm.ttl.gz"])
-def test_the_version_changes_with_queries_and_the_hierarchy(copy, relative):
+@pytest.mark.parametrize("relative", ["queries/decide/30-status.ru", "kg/codes/icd10cm.ttl.gz",
+                                      "ontology/shapes/patient.ttl", "ontology/shapes/criteria.ttl"])
+def test_the_version_changes_with_queries_the_hierarchy_and_the_shapes(copy, relative):
+    """The shapes too: the patient shapes are cached with the knowledge, so a change to them that kept the
+    version would be checked with the old ones (a bug found when a lab shape changed)."""
     from reasoner.cli.options import knowledge as installed
     from reasoner.knowledge import content_version
 
