@@ -26,7 +26,7 @@ from rdflib.term import Node
 from reasoner.errors import KnowledgeError
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
-_TARGETS = {SH.targetClass, SH.targetObjectsOf}
+_TARGETS = {SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf}
 _KNOWN = {SH.path, SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH["in"], SH.pattern, SH.hasValue,
           SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH["or"], SH.xone, SH.property,
           SH.message, SH.name, SH.description, RDF.type, *_TARGETS}
@@ -87,6 +87,7 @@ def _shape(shapes: Graph, shape: Node, names: _Names) -> str:
     _check_known(shapes, shape)
     targets = [f"{{ ?focus <{RDF.type}>/<{_SUBCLASS}>* <{c}> }}" for c in shapes.objects(shape, SH.targetClass)]
     targets += [f"{{ ?s{i} <{p}> ?focus }}" for i, p in enumerate(shapes.objects(shape, SH.targetObjectsOf))]
+    targets += [f"{{ ?focus <{p}> ?o{i} }}" for i, p in enumerate(shapes.objects(shape, SH.targetSubjectsOf))]
     broken = list(_node_violations(shapes, shape, "?focus", names))
     if not broken:
         return "{ FILTER(false) }"
