@@ -29,7 +29,9 @@ def latest_labs(labs: tuple[LabFact, ...], service_date: date) -> list[LabFact]:
 
 def add_labs(graph: Graph, patient: URIRef, request: Request, service_date: date, units: UnitTable) -> None:
     """Check every result of an analyte read (a value no laboratory reports is the patient's data error),
-    then add the latest readable one of each analyte to ``graph``."""
+    then add the latest one of each analyte to ``graph``: with its value, or, when it cannot be read, as a
+    nec:UnreadableFact (nec:hasUnreadableLabResult), so that a criterion refuted by the absence of a result
+    stays unknown."""
     for lab in request.labs:
         if units.reads(lab.loinc):
             converted(lab, units, request)
@@ -37,6 +39,8 @@ def add_labs(graph: Graph, patient: URIRef, request: Request, service_date: date
         reading = converted(lab, units, request) if units.reads(lab.loinc) else None
         if reading is not None:
             _add_lab(graph, patient, index, lab, *reading, age=(service_date - lab.effective_date).days)
+        elif units.reads(lab.loinc):
+            _add_unreadable_lab(graph, patient, index, lab)
 
 
 def converted(lab: LabFact, units: UnitTable, request: Request) -> tuple[Decimal, str, str] | None:
@@ -84,6 +88,17 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, value: Dec
     graph.add((node, RDFS.label, Literal(" ".join(label.split()))))
     if how:
         graph.add((node, NEC.unitRead, Literal(how)))
+
+
+def _add_unreadable_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact) -> None:
+    """The latest result of an analyte that cannot be read: its LOINC class, no value."""
+    node = REQ[f"lab/{index}"]
+    graph.add((patient, NEC.hasUnreadableLabResult, node))
+    for predicate, term in ((RDF.type, NEC.LabResult), (RDF.type, LOINC[lab.loinc]), (RDF.type, NEC.UnreadableFact),
+                            (NEC.effectiveDate, Literal(lab.effective_date)), (NEC.source, Literal(lab.source))):
+        graph.add((node, predicate, term))
+    label = f"LOINC {lab.loinc} {lab.display or ''}: a result that cannot be read, on {_shown_instant(lab)} ({lab.source})"
+    graph.add((node, RDFS.label, Literal(" ".join(label.split()))))
 
 
 def _shown_instant(lab: LabFact) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from bundles import HCPCS, bundle, claim, write
-from rdflib import RDF, Literal
+from rdflib import RDF, Literal, URIRef
 
 from reasoner.cli.options import knowledge as installed
 from reasoner.errors import InputError
@@ -20,6 +20,7 @@ from reasoner.ingest import read_request
 from reasoner.ingest.model import LedgerEntry
 from reasoner.vocab import CPT, ICD, ICD_GROUP, NEC, REQ
 from reasoner.vocab import HCPCS as HCPCS_NS
+from reasoner.vocab import LOINC as LOINC_NS
 
 
 def read(tmp_path, data):
@@ -262,7 +263,7 @@ def test_claim_referencing_a_missing_patient(tmp_path):
 def test_unit_that_cannot_be_converted_leaves_the_lab_unknown_and_strict_refuses_it(tmp_path):
     data = bundle(["36561"], labs={"plt": (45, "mmol/L", "2026-11-20")})
     request = read(tmp_path, data)
-    assert not facts(tmp_path, data).value(REQ.patient, NEC.hasLabResult)
+    assert_unreadable_latest(facts(tmp_path, data))
     entry = next(e for e in request.ledger if e.resource.startswith("Observation/"))
     assert entry.use == "left out" and "'mmol/L' cannot be converted to 10*3/uL" in entry.reason
     strict = dataclasses.replace(request, strict=True)
@@ -277,7 +278,16 @@ def test_observation_without_a_value_leaves_the_lab_unknown_rather_than_an_older
     del data["entry"][1]["resource"]["valueQuantity"]
     request = read(tmp_path, data)
     assert request.ledger[1].use == "left out" and "no valueQuantity.value" in request.ledger[1].reason
-    assert not facts(tmp_path, data).value(REQ.patient, NEC.hasLabResult)
+    assert_unreadable_latest(facts(tmp_path, data))
+
+
+def assert_unreadable_latest(graph):
+    """The latest platelet count is in the facts as a result that cannot be read: its LOINC class, no value
+    (so no threshold is met or refuted by it, and no absence is taken from it)."""
+    assert graph.value(REQ.patient, NEC.hasLabResult) is None
+    (lab,) = graph.objects(REQ.patient, NEC.hasUnreadableLabResult)
+    assert {NEC.LabResult, NEC.UnreadableFact, URIRef(str(LOINC_NS) + "777-3")} <= set(graph.objects(lab, RDF.type))
+    assert graph.value(lab, NEC.value) is None
 
 
 def test_birth_date_after_the_date_of_service(tmp_path):
