@@ -106,8 +106,10 @@ def _labs(draw: Any, p: dict[str, Any]) -> dict[str, Any]:
     units = p["units"]
     labs = {}
     for loinc in draw(st.lists(st.sampled_from(sorted(units.canonical)), max_size=4, unique=True)):
-        canonical = Decimal(str(draw(st.sampled_from(p["bounds"])))) + draw(st.sampled_from(
-            (Decimal(-1), Decimal("-0.1"), Decimal(0), Decimal("0.1"), Decimal(1))))
+        low, high = units.plausible.get(loinc, (Decimal(0), Decimal("Infinity")))
+        near = [b + d for b in p["bounds"] for d in (Decimal(-1), Decimal("-0.1"), Decimal(0), Decimal("0.1"), Decimal(1))
+                if low <= b + d <= high]  # the bounds of every analyte, as far as this one's results can go
+        canonical = Decimal(str(draw(st.sampled_from(near))))
         unit, factor = draw(st.sampled_from(_units_of(units, loinc)))
         value = canonical / factor
         labs[loinc] = (float(value), unit, SERVICE_DATE.isoformat())
