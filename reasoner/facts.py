@@ -227,6 +227,8 @@ def _add_line(graph: Graph, claim: URIRef, patient: URIRef, request: Request, li
                             (NEC.readingWarning, line.system_warning)):
         if text:
             graph.add((node, predicate, Literal(text)))
+    for modifier in line.modifiers:
+        graph.add((node, NEC.modifier, Literal(modifier)))
     for text_class in tables.text_classes_of(line.claimed_as) if line.claimed_as else ():  # no string patterns in OWL
         graph.add((node, RDF.type, text_class))
     for sequence in line.pointers:

@@ -76,10 +76,10 @@ def test_version_prints_the_knowledge_base_version_every_output_records(run_cli)
     assert f"Knowledge base version {version}" in run_cli("determine", SEED, "--format", "fhir").stdout
 
 
-def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_before_a_port(run_cli):
-    """examples/dated/port-platelets-15.json: an adult with AML on chemotherapy, platelets 15 x10^3/uL,
-    a port and platelets on the claim (2026-11-20)."""
-    request = str(ROOT / "examples" / "dated" / "port-platelets-15.json")
+def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_before_a_central_line(run_cli):
+    """examples/dated/central-line-platelets-15.json: an adult with AML on chemotherapy, platelets 15
+    x10^3/uL, a non-tunneled central line (36556) and platelets on the claim (2026-11-20)."""
+    request = str(ROOT / "examples" / "dated" / "central-line-platelets-15.json")
     shown = run_cli("explain", request, "--code", "P9035").stdout
     assert shown.startswith("line 2 P9035 on claim c1: not-justified")
     assert "overruled, met: SIR 2019: platelets before a low-bleeding-risk procedure" in shown

@@ -38,6 +38,7 @@ def test_esmo_2015_port_does_not_apply_to_a_minor(decide_lines):
     line = decide_lines([PORT], birth="2010-01-01", conditions=AML, meds=IV_CHEMO)[PORT]
     assert states(line)["crit:adult"] == "refuted"
     assert [(r.id, r.state) for r in line.recommendations] == [
+        ("rec:asco-2013-r1.1", "not applicable"),
         ("rec:eln-2022-central-access-for-intensive-therapy", "not applicable"),
         ("rec:esmo-2015-port-for-iv-therapy", "not applicable")]
     assert line.status == "no-policy"

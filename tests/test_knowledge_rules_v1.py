@@ -77,11 +77,12 @@ def test_platelets_of_15_before_a_port_justified_by_aabb_2015_and_sir_2019_befor
     assert "safety" in kinds(lines[PORT])
 
 
-def test_platelets_of_15_before_a_port_conflict_resolved_for_aabb_ictmg_2025_from_may_2025(decide_lines):
-    """SIR 2019 (below 20, met) and AABB/ICTMG 2025 (below 10, refuted) disagree; neither population is
-    more specific and they come from different bodies, so the third precedence rule decides: the
-    graded AABB/ICTMG recommendation over SIR's ungraded consensus."""
-    line = decide_lines([PORT, "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 15}, date=FROM_2025)["P9035"]
+def test_platelets_of_15_before_a_central_line_conflict_resolved_for_aabb_ictmg_2025_from_may_2025(decide_lines):
+    """Before a non-tunneled central line (36556), SIR 2019 (below 20, met) and AABB/ICTMG 2025 (below
+    10 at a compressible site, refuted) disagree; neither population is more specific and they come
+    from different bodies, so the third precedence rule decides: the graded AABB/ICTMG recommendation
+    over SIR's ungraded consensus. Before a port they agree (the low-risk IR threshold, 20)."""
+    line = decide_lines(["36556", "P9035"], conditions=AML, meds=IV_CHEMO, labs={"plt": 15}, date=FROM_2025)["P9035"]
     assert line.status == "not-justified"
     roles = {c.id: (c.role, c.state) for c in line.recommendations}
     assert roles["rec:sir-2019-port-platelet-transfusion"] == ("overruled", "met")
@@ -297,12 +298,17 @@ def test_blood_count_in_aml_on_chemotherapy_and_not_in_breast_cancer(decide_line
 
 def test_prothrombin_time_before_a_port(decide_lines):
     assert decide_lines([PORT, "85610"], conditions=AML, meds=(("11289", "oral"),))["85610"].status == "justified"
-    line = decide_lines([PORT, "85610"], conditions=AML, meds=IV_CHEMO)["85610"]
+    line = decide_lines([PORT, "85610"], conditions=AML, meds=IV_CHEMO)["85610"]  # AML: a higher bleeding risk
+    assert line.status == "justified"
+    assert deciding(line) == ["rec:sir-2019-coagulation-screening-higher-bleeding-risk"]
+    line = decide_lines([PORT, "85610"], conditions=("C50.911",), meds=IV_CHEMO)["85610"]
     assert line.status == "needs-info"
-    assert states(line)["crit:on-warfarin-or-heparin"] == "unknown"
+    assert states(line)["crit:on-warfarin-or-heparin"] == states(line)["crit:inherently-higher-bleeding-risk"] == "unknown"
     line = decide_lines(["85610"], meds=(("11289", "oral"),))["85610"]
     assert line.status == "no-policy"
-    assert [(r.id, r.state) for r in line.recommendations] == [("rec:sir-2019-coagulation-screening", "not applicable")]
+    assert [(r.id, r.state) for r in line.recommendations] == [
+        ("rec:sir-2019-coagulation-screening", "not applicable"),
+        ("rec:sir-2019-coagulation-screening-higher-bleeding-risk", "not applicable")]
 
 
 # codes the knowledge base does not know: never refute on them
@@ -324,8 +330,8 @@ def test_an_unclassified_iv_drug_leaves_planned_iv_therapy_unknown(decide_lines,
 
 def test_an_unknown_code_on_the_claim_may_be_the_primary(decide_lines):
     docs = {"sedation.intraservice-minutes": 20, "sedation.independent-observer": True}
-    lines = decide_lines(["36556", "76937", "99152"], conditions=AML, meds=IV_CHEMO, docs=docs, pos="11")
-    assert lines["36556"].status == "no-policy"
+    lines = decide_lines(["36558", "76937", "99152"], conditions=AML, meds=IV_CHEMO, docs=docs, pos="11")
+    assert lines["36558"].status == "no-policy"
     assert lines["76937"].status == "needs-info" and "add-on-without-primary" not in kinds(lines["76937"])
     assert states(lines["76937"], "rule:cpt-76937-add-on") == {"crit:cpt-76937-add-on-primary-on-claim": "unknown"}
     assert lines["99152"].status == "needs-info"
@@ -350,8 +356,9 @@ def test_antibiotic_prophylaxis_recommendations_do_not_apply_to_an_infection(dec
 # rec:sir-2019-port-platelet-transfusion
 
 def test_sir_2019_platelets_below_20_before_a_port_for_a_minor(decide_lines):
-    """AABB 2015's recommendation is for adults; SIR 2019's is not. From May 2025 AABB/ICTMG 2025
-    (no age limit) prevails over SIR 2019 by the strength of its grade."""
+    """AABB 2015's recommendation is for adults; SIR 2019's is not. From May 2025 AABB/ICTMG 2025's
+    threshold for low-risk interventional radiology procedures (a port among them) agrees with SIR
+    2019's; its central-line threshold (below 10) is no longer applied to ports (the clinical audit)."""
     before = decide_lines([PORT, "P9035"], birth="2010-01-01", conditions=AML, meds=IV_CHEMO, labs={"plt": 15},
                           date=BEFORE_2025)["P9035"]
     assert before.status == "justified"
@@ -359,5 +366,6 @@ def test_sir_2019_platelets_below_20_before_a_port_for_a_minor(decide_lines):
     assert "guideline-conflict" not in kinds(before)
     after = decide_lines([PORT, "P9035"], birth="2010-01-01", conditions=AML, meds=IV_CHEMO, labs={"plt": 15},
                          date=FROM_2025)["P9035"]
-    assert after.status == "not-justified"
-    assert [w.source for w in after.warnings if w.kind == "guideline-conflict"] == ["prec:stronger-recommendation"]
+    assert after.status == "justified"
+    assert set(deciding(after)) == {"rec:aabb-ictmg-2025-ir-low-risk", "rec:sir-2019-port-platelet-transfusion"}
+    assert "guideline-conflict" not in kinds(after)

@@ -11,7 +11,7 @@ INSERT { ?line nec:notInForce ?source . }
 WHERE {
   ?line a nec:ClaimLine ; nec:policyDate ?date .
   ?source a ?kind .
-  VALUES ?kind { nec:Recommendation nec:CodingRule nec:IndicationRequirement nec:SafetyCheck nec:PolicyCheck }
+  VALUES ?kind { nec:Recommendation nec:CodingRule nec:IndicationRequirement nec:SafetyCheck nec:PolicyCheck nec:CodingCheck }
   ?source nec:guideline? ?dated .
   { ?dated nec:effectiveFrom ?from } UNION { ?dated nec:retiredOn ?retired }
   FILTER((BOUND(?from) && ?date < ?from) || (BOUND(?retired) && ?date >= ?retired))

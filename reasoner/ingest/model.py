@@ -123,6 +123,7 @@ class ClaimLine:
     system_warning: str | None = None
     pointers: tuple[int, ...] = ()
     service_date_source: str = "created"
+    modifiers: tuple[str, ...] = ()  # the billing modifiers of the item (26, TC, ...), as sent
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ class _Reader:
             quantity=Decimal(str(quantity)) if quantity is not None else Decimal(1),
             place_of_service=_text(g.value(node, NEC.placeOfService)), service_date=own or claim_date,
             source=self.name(node), namespace=reading.namespace, system_warning=reading.warning,
-            service_date_source="nec:serviceDate of the line" if own else "nec:serviceDate")
+            service_date_source="nec:serviceDate of the line" if own else "nec:serviceDate",
+            modifiers=tuple(sorted(str(m) for m in g.objects(node, NEC.modifier))))
 
 
 def _text(value: Any) -> str | None:

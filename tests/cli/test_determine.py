@@ -54,7 +54,7 @@ def test_seed_statuses_are_those_a_reviewer_expects(seed_json):
     assert statuses == {
         "76937": "justified", "77001": "justified", "36561": "justified", "J0690": "not-justified",
         "J2001": "coding-error", "J3010": "justified", "J2250": "justified", "85007": "coding-error",
-        "85027": "justified", "85610": "needs-info", "P9037": "not-justified", "99152": "justified",
+        "85027": "justified", "85610": "justified", "P9037": "not-justified", "99152": "justified",
         "99153": "justified", "C1894": "justified", "C1788": "justified"}
 
 
@@ -62,9 +62,8 @@ def test_text_output_rows_missing_documentation_and_reviewer_line(run_cli):
     result = run_cli("determine", SEED)
     assert result.exit_code == 0
     out = result.stdout
-    assert ("  3  36561  justified!     Power Port insertion    "
-            "rec:eln-2022-central-access-for-intensive-therapy (+1)") in out
-    assert " 11  P9037  not-justified! Irradiated platelets    rec:aabb-ictmg-2025-cvc (+4)" in out
+    assert "  3  36561  justified!     Power Port insertion    rec:asco-2013-r1.1 (+2)" in out
+    assert " 11  P9037  not-justified! Irradiated platelets    rec:aabb-ictmg-2025-ir-low-risk (+4)" in out
     assert "refuted: latest platelet count below 10 x10^3/uL (LOINC 777-3" in out
     assert "! rests on a source not confirmed in its published text" in out
     assert "  3  36561  justified\n             our description: Port placement" in out

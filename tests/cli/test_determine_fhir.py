@@ -50,7 +50,7 @@ def test_the_seed_claim_response_carries_one_review_action_per_line(run_cli):
     actions = {item["itemSequence"]: _action(item) for item in items}
     # 3 36561 justified, 4 J0690 not-justified, 5 J2001 and 8 85007 coding-error, 10 85610 needs-info
     assert (actions[3], actions[4], actions[5], actions[8], actions[10], actions[11]) == \
-        ("A1", "A3", "A3", "A3", "A4", "A3")
+        ("A1", "A3", "A3", "A3", "A1", "A3")
     notes = {note["number"]: note["text"] for note in response["processNote"]}
     j0690 = notes[items[3]["noteNumber"][0]]
     assert j0690.startswith("Line 4, J0690: not-justified. Decided by ")

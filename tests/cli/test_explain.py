@@ -9,15 +9,23 @@ from pathlib import Path
 SEED = str(Path(__file__).resolve().parents[2] / "examples" / "seed-aml-port.json")
 
 
+PT_BREAST_CANCER = str(Path(__file__).resolve().parents[2] / "kg" / "tests" / "sir-2019-periprocedural-bleeding" /
+                       "prothrombin-time-breast-cancer-without-anticoagulant.json")
+
+
 def test_text_tree_fits_80_columns_and_shows_the_proof(run_cli):
-    result = run_cli("explain", SEED, "--code", "85610")
+    """A line that needs information: PT/INR before a port for breast cancer without an anticoagulant."""
+    result = run_cli("explain", PT_BREAST_CANCER, "--code", "85610")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "line 10 85610 on claim claim-11: needs-info"
+    assert lines[0] == "line 2 85610 on claim c1: needs-info"
     assert max(len(line) for line in lines) <= 80
     text = result.stdout
     assert "├─ DECIDES supports, unknown: SIR 2019: PT/INR before a low-bleeding-risk" in text
     assert "│  ├─ met: a central venous access device placement on the claim (e.g. 36561)" in text
+    justified = run_cli("explain", SEED, "--code", "85610").stdout  # the seed's AML: a higher bleeding risk
+    assert justified.splitlines()[0] == "line 10 85610 on claim claim-11: justified"
+    assert "│  ├─ met: an inherently higher risk of bleeding: a hematologic malignancy" in justified
     assert "└─ what would change the status:" in text and "doi:10.1016/j.jvir.2019.04.017" in text
     assert "a licensed reviewer decides" in text
 

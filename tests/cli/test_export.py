@@ -174,7 +174,7 @@ def test_seed_proof_as_graphml_from_the_command_line(run_cli, tmp_path):
     graph = nx.read_graphml(out)
     lines = {data["label"] for _, data in graph.nodes(data=True) if data["kind"] == "claim line"}
     assert len(lines) == 15 and {"line 3 36561: justified", "line 4 J0690: not-justified",
-                                 "line 8 85007: coding-error", "line 10 85610: needs-info"} <= lines
+                                 "line 8 85007: coding-error", "line 10 85610: justified"} <= lines
     assert graph.nodes["rec:cdc-2011-no-routine-antimicrobial-prophylaxis"]["proof"] is True
 
 

@@ -95,7 +95,7 @@ def test_get_with_json_results_reads_the_seed_decision(seed_server):
     rows = {b["code"]["value"]: b["status"]["value"] for b in json.loads(body)["results"]["bindings"]}
     assert len(rows) == 15
     assert (rows["36561"], rows["P9037"], rows["85007"], rows["85610"]) == \
-        ("justified", "not-justified", "coding-error", "needs-info")
+        ("justified", "not-justified", "coding-error", "justified")
 
 
 def test_post_form_with_csv_results_reads_the_knowledge_base(seed_server):

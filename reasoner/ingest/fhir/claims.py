@@ -146,7 +146,8 @@ def _line(where: str, systems: CodeSystems, label: str, index: int, item: Any, c
         place_of_service=_code_of(item.locationCodeableConcept, PLACE_OF_SERVICE),
         service_date=served or claim_date, source=f"{label} item[{index}]", namespace=reading.namespace,
         system_warning=reading.warning, pointers=tuple(item.diagnosisSequence or ()),
-        service_date_source=source if served else claim_source)
+        service_date_source=source if served else claim_source,
+        modifiers=tuple(c.code for concept in item.modifier or [] for c in concept.coding or [] if c.code))
 
 
 def _diagnoses(entries: Entries, tables: Tables, resource: Resource,
