@@ -25,6 +25,11 @@ EXPECTED = {
     "J2001": ["lidocaine.route"],
     "P9037": ["hsct.planned-or-received", "transfusion.active-bleeding", "transfusion.hla-selected"],
     "36561": [],
+    # the DME input contract (docs/input.md, home oxygen and CPAP): exactly its questions
+    "E1390": ["o2.test-at-rest-room-air"],
+    "E0601": ["pap.adherence-70pct-4h", "pap.face-to-face-before-test", "pap.reevaluation-31-91-days",
+              "pap.sleep-test-event-count"],
+    "J2506": ["chemotherapy.febrile-neutropenia-risk", "chemotherapy.fn-patient-risk-factor"],
 }
 
 
@@ -34,6 +39,15 @@ def _questionnaire(run_cli, code: str) -> dict[str, Any]:
     resource = json.loads(result.stdout)
     Questionnaire.model_validate(resource)
     return resource
+
+
+def test_home_oxygen_and_cpap_ask_exactly_the_dme_contracts_questions(run_cli):
+    """E1390 and E0601 ask the linkIds of the DME input contract and nothing else (issue 19)."""
+    for code in ("E1390", "E0601"):
+        resource = _questionnaire(run_cli, code)
+        assert [item["linkId"] for item in resource.get("item", [])] == EXPECTED[code], code
+    kinds = {i["linkId"]: i["type"] for i in _questionnaire(run_cli, "E0601")["item"]}
+    assert kinds["pap.sleep-test-event-count"] == "integer" and kinds["pap.face-to-face-before-test"] == "boolean"
 
 
 @pytest.mark.slow
