@@ -135,6 +135,7 @@ def test_cli_check_passes_with_counts_and_fails_with_problems(run_cli, copy):
     assert "1 problem(s)" in failed.stderr
 
 
+@pytest.mark.slow  # a second full check of a copy (14 s); test_the_knowledge_base_passes checks the installed one
 def test_cli_check_accepts_a_relative_data_folder(run_cli, tmp_path, monkeypatch):
     """``necessity check --data .`` in a copy of the data folders (was: "relative path can't be expressed as a
     file URI"). The copy is unchanged, so its knowledge comes from the cache the installed one wrote."""

@@ -179,6 +179,7 @@ def roles(line: object) -> dict[str, str]:
     return {c.id: c.role for c in line.recommendations}  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow  # building the test guidelines' knowledge takes 40 s with the knowledge of issue 19; CI runs it
 def test_support_and_opposition_both_met_newer_from_the_same_body_prevails(with_test_guidelines, tmp_path):
     line = decided_with(with_test_guidelines, tmp_path, ["J0690"])["J0690"]
     source, message = conflict(line)

@@ -35,6 +35,7 @@ def cache_files(root: Path) -> list[Path]:
     return sorted((root.parent / "cache").glob("knowledge-*.pickle"))
 
 
+@pytest.mark.slow  # builds the whole knowledge from scratch (40 s with the knowledge of issue 19); CI runs it
 def test_the_first_load_writes_the_cache_and_the_next_reads_it(copy, monkeypatch):
     built = fresh(copy)
     [written] = cache_files(copy)

@@ -41,15 +41,6 @@ def _questionnaire(run_cli, code: str) -> dict[str, Any]:
     return resource
 
 
-def test_home_oxygen_and_cpap_ask_exactly_the_dme_contracts_questions(run_cli):
-    """E1390 and E0601 ask the linkIds of the DME input contract and nothing else (issue 19)."""
-    for code in ("E1390", "E0601"):
-        resource = _questionnaire(run_cli, code)
-        assert [item["linkId"] for item in resource.get("item", [])] == EXPECTED[code], code
-    kinds = {i["linkId"]: i["type"] for i in _questionnaire(run_cli, "E0601")["item"]}
-    assert kinds["pap.sleep-test-event-count"] == "integer" and kinds["pap.face-to-face-before-test"] == "boolean"
-
-
 @pytest.mark.slow
 def test_each_code_asks_exactly_its_documentation(run_cli):
     for code, link_ids in EXPECTED.items():
