@@ -97,7 +97,8 @@ def _add_unreadable_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact)
     for predicate, term in ((RDF.type, NEC.LabResult), (RDF.type, LOINC[lab.loinc]), (RDF.type, NEC.UnreadableFact),
                             (NEC.effectiveDate, Literal(lab.effective_date)), (NEC.source, Literal(lab.source))):
         graph.add((node, predicate, term))
-    label = f"LOINC {lab.loinc} {lab.display or ''}: a result that cannot be read, on {_shown_instant(lab)} ({lab.source})"
+    label = (f"LOINC {lab.loinc} {lab.display or ''}: a result that cannot be read, "
+             f"on {_shown_instant(lab)} ({lab.source})")
     graph.add((node, RDFS.label, Literal(" ".join(label.split()))))
 
 

@@ -107,7 +107,8 @@ def _labs(draw: Any, p: dict[str, Any]) -> dict[str, Any]:
     labs = {}
     for loinc in draw(st.lists(st.sampled_from(sorted(units.canonical)), max_size=4, unique=True)):
         low, high = units.plausible.get(loinc, (Decimal(0), Decimal("Infinity")))
-        near = [b + d for b in p["bounds"] for d in (Decimal(-1), Decimal("-0.1"), Decimal(0), Decimal("0.1"), Decimal(1))
+        steps = (Decimal(-1), Decimal("-0.1"), Decimal(0), Decimal("0.1"), Decimal(1))
+        near = [b + d for b in p["bounds"] for d in steps
                 if low <= b + d <= high]  # the bounds of every analyte, as far as this one's results can go
         canonical = Decimal(str(draw(st.sampled_from(near))))
         unit, factor = draw(st.sampled_from(_units_of(units, loinc)))

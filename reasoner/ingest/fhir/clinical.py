@@ -299,7 +299,8 @@ def _device(entries: Entries, systems: CodeSystems, resource: Resource) -> list[
         entries.note(resource, "left out", f"{why}: {unknown}")
         return [model.ServiceFact(code=None, display=None, status=obj.status, source=resource.label, unreadable=why,
                                   system="HCPCS", ordered_on=ordered)]
-    entries.note(resource, "used", f"ordered item HCPCS {', '.join(codes)}" + (f", authored {ordered}" if ordered else ""))
+    authored = f", authored {ordered}" if ordered else ""
+    entries.note(resource, "used", f"ordered item HCPCS {', '.join(codes)}{authored}")
     return [model.ServiceFact(code=c, display=next((x.display for x in codings(concept) if x.code == c), None),
                               status=obj.status, source=resource.label, system="HCPCS", ordered_on=ordered)
             for c in codes]
