@@ -16,7 +16,7 @@ from reasoner.errors import NecessityError
 # the others' libraries (networkx, the FHIR models, the SHACL engine) when it starts.
 COMMANDS = {name: f"reasoner.cli.{name}" for name in
             ("determine", "batch", "report", "questionnaire", "explain", "query", "export", "serve", "check",
-             "test", "new")}
+             "test", "new", "api", "token")}
 
 
 class _Group(click.Group):

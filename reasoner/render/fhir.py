@@ -50,12 +50,16 @@ def review_resources(review: Review) -> list[dict[str, Any]]:
 
 def collection(resources: list[dict[str, Any]]) -> dict[str, Any]:
     """``resources`` in a Bundle of type collection, validated as FHIR R4 (raise NecessityError if not)."""
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"fullUrl": f"urn:necessity:{r['resourceType'].lower()}:{r['id']}", "resource": r} for r in resources]}
+    return validated({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": f"urn:necessity:{r['resourceType'].lower()}:{r['id']}", "resource": r} for r in resources]})
+
+
+def validated(bundle: dict[str, Any]) -> dict[str, Any]:
+    """``bundle`` if it is valid FHIR R4 (R4B models); raise NecessityError if not."""
     try:
         Bundle.model_validate(bundle)
-    except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in this module, said plainly
-        raise NecessityError(f"the ClaimResponse necessity built is not valid FHIR R4: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in necessity, said plainly
+        raise NecessityError(f"the Bundle necessity built is not valid FHIR R4: {exc}") from exc
     return bundle
 
 
