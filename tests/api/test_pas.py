@@ -231,3 +231,14 @@ def test_a_fhir_client_reads_and_searches_the_stored_claim_responses(api: Runnin
     assert read["outcome"] == "complete" and len(read["item"]) == len(response["item"])
     found = client.resources("ClaimResponse").search(identifier=response["identifier"][0]["value"]).fetch()
     assert response["id"] in {r["id"] for r in found}
+
+
+@pytest.mark.requirement("pas:spec-46")
+def test_the_inferno_inquiry_finds_the_decision_on_the_inferno_request_it_names(api: Running) -> None:
+    submitted = submit(api, (FIXTURES / "conformant_pas_bundle_v110.json").read_bytes()).json()
+    with api.client() as client:
+        answer = client.post("/fhir/Claim/$inquire", headers=FHIR,
+                             content=(FIXTURES / "conformant_pas_inquire_bundle_v110.json").read_bytes())
+    assert answer.status_code == 200, answer.text
+    [returned] = [p["resource"] for p in answer.json()["parameter"]]
+    assert returned["entry"][0]["resource"]["id"] == submitted["entry"][0]["resource"]["id"]  # the newest
