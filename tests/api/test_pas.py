@@ -179,7 +179,6 @@ def test_the_ig_request_examples_are_answered(api: Running, path: Path) -> None:
     assert answer.json()["entry"][0]["resource"]["resourceType"] == "ClaimResponse"
 
 
-@pytest.mark.requirement("pas:spec-4")
 def test_every_route_but_metadata_needs_a_token(api: Running) -> None:
     with api.client(token="wrong") as client:
         refused = [client.post("/fhir/Claim/$submit", content=SEED.read_bytes(), headers=FHIR),
