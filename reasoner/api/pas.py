@@ -112,7 +112,23 @@ def _bundle(body: bytes, where: str) -> dict[str, Any]:
             else InputError(where, "Parameters", "parameter", "send the Bundle itself")
     if data.get("type") != "collection":
         raise PasError(where, "Bundle", "Bundle.type", f"{data.get('type')!r}: a PAS request Bundle is a collection")
+    _refuse_repeated_entries(data, where)
     return data
+
+
+def _refuse_repeated_entries(bundle: dict[str, Any], where: str) -> None:
+    """PAS spec-14: each resource instance at most once (by fullUrl, and by type and id)."""
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(bundle.get("entry") or []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        keys = [entry.get("fullUrl")] if isinstance(entry, dict) and entry.get("fullUrl") else []
+        if isinstance(resource, dict) and resource.get("id"):
+            keys.append(f"{resource.get('resourceType')}/{resource['id']}")
+        for key in keys:
+            if key in seen:
+                raise PasError(where, "Bundle", f"Bundle.entry[{number}]",
+                               f"{key} is also entry {seen[key]}: each resource appears at most once (PAS)")
+            seen[key] = number
 
 
 def _first_claim(bundle: dict[str, Any], where: str) -> dict[str, Any]:

@@ -147,6 +147,22 @@ def test_bad_input_gets_one_operation_outcome_naming_the_field_and_nothing_is_de
     assert len(api.records.search()) == before
 
 
+@pytest.mark.requirement("pas:spec-14")
+def test_a_resource_given_twice_is_refused_naming_the_second_entry(api: Running) -> None:
+    bundle = json.loads(SEED.read_bytes())
+    condition = next(i for i, e in enumerate(bundle["entry"]) if e["resource"]["resourceType"] == "Condition")
+    bundle["entry"].append(copy.deepcopy(bundle["entry"][condition]))
+    answer = submit(api, json.dumps(bundle).encode())
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["issue"][0]["expression"] == [f"Bundle.entry[{len(bundle['entry']) - 1}]"]
+
+
+@pytest.mark.requirement("pas:spec-31")
+def test_the_response_gives_each_resource_once(seed: dict[str, Any]) -> None:
+    urls = [e["fullUrl"] for e in seed["entry"]]
+    assert len(urls) == len(set(urls))
+
+
 def test_a_claim_without_its_identifier_is_refused_with_422(api: Running) -> None:
     bundle = json.loads(SEED.read_bytes())
     del bundle["entry"][0]["resource"]["identifier"]
