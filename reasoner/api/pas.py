@@ -121,7 +121,7 @@ def _refuse_repeated_entries(bundle: dict[str, Any], where: str) -> None:
     seen: dict[str, int] = {}
     for number, entry in enumerate(bundle.get("entry") or []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        keys = [entry.get("fullUrl")] if isinstance(entry, dict) and entry.get("fullUrl") else []
+        keys = [str(entry["fullUrl"])] if isinstance(entry, dict) and entry.get("fullUrl") else []
         if isinstance(resource, dict) and resource.get("id"):
             keys.append(f"{resource.get('resourceType')}/{resource['id']}")
         for key in keys:
