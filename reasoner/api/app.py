@@ -22,6 +22,8 @@ from starlette.routing import Route
 
 from reasoner.api import metrics, pas
 from reasoner.api.capability import capability_statement
+from reasoner.api.crd import services as crd_services
+from reasoner.api.crd.hook import answer_hook
 from reasoner.api.records import Exchange, Records
 from reasoner.api.tokens import Tokens
 from reasoner.engines import Engine
@@ -29,7 +31,8 @@ from reasoner.errors import InputError, NecessityError
 from reasoner.knowledge import Knowledge
 
 FHIR_JSON = "application/fhir+json"
-OPEN_ROUTES = ("/fhir/metadata",)
+JSON = "application/json"
+OPEN_ROUTES = ("/fhir/metadata", "/cds-services")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Settings:
     tokens: Tokens | None  # None: --insecure-no-auth (loopback only, checked by the CLI)
     max_request_bytes: int = 4 << 20
     time_limit_s: float = 30.0
+    fhir_servers: tuple[str, ...] = ()  # the origins a CRD hook's fhirServer may be queried at
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Answer:
     status: int
     body: dict[str, Any]
     decisions: tuple[Any, ...] = ()
+    media_type: str = FHIR_JSON
 
 
 class Refused(Exception):
@@ -104,6 +109,19 @@ def create_app(settings: Settings) -> Starlette:
     async def pa_metrics(request: Request, body: bytes) -> Answer:
         return Answer(200, metrics.pa_metrics(settings.records.all_decisions()))
 
+    async def cds_services(request: Request, body: bytes) -> Answer:
+        return Answer(200, crd_services.discovery(), media_type=JSON)
+
+    async def cds_hook(request: Request, body: bytes) -> Answer:
+        service = request.path_params["id"]
+        if service not in crd_services.SERVICES:
+            raise Refused(404, "not-found", f"no CDS service {service!r} (GET /cds-services lists them)")
+
+        def work() -> Answer:
+            return Answer(200, answer_hook(service, body, settings.knowledge, settings.engine, settings.fhir_servers),
+                          media_type=JSON)
+        return await _in_time(decided(work), settings.time_limit_s)
+
     def route(path: str, handler: Callable[[Request, bytes], Awaitable[Answer]], method: str) -> Route:
         async def endpoint(request: Request) -> Response:
             return await _exchange(settings, request, handler)
@@ -116,6 +134,8 @@ def create_app(settings: Settings) -> Starlette:
         route("/fhir/ClaimResponse/{id}", read_response, "GET"),
         route("/fhir/ClaimResponse", search_responses, "GET"),
         route("/reports/pa-metrics", pa_metrics, "GET"),
+        route("/cds-services", cds_services, "GET"),
+        route("/cds-services/{id}", cds_hook, "POST"),
     ])
 
 
@@ -148,7 +168,7 @@ async def _exchange(settings: Settings, request: Request,
     headers = {"X-Request-Id": exchange.id}
     if answer.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="necessity"'
-    return Response(text, status_code=answer.status, media_type=FHIR_JSON, headers=headers)
+    return Response(text, status_code=answer.status, media_type=answer.media_type, headers=headers)
 
 
 def _client(settings: Settings, request: Request) -> str:

@@ -100,7 +100,7 @@ def claim_response(review: Review, claim: ClaimReview) -> dict[str, Any]:
 
 
 def _item(line: Determination, notes: list[str], use: str) -> dict[str, Any]:
-    notes.append(_reason(line, use))
+    notes.append(reason_in_words(line, use))
     action = {"url": REVIEW_ACTION, "extension": [
         {"url": REVIEW_ACTION_CODE,
          "valueCodeableConcept": {"coding": [{"system": X12_306, "code": REVIEW_ACTIONS[line.status]}]}}]}
@@ -112,7 +112,8 @@ def _item(line: Determination, notes: list[str], use: str) -> dict[str, Any]:
     }
 
 
-def _reason(line: Determination, use: str) -> str:
+def reason_in_words(line: Determination, use: str) -> str:
+    """A line's decision in words: status, deciding sources, documentation, warnings and citations."""
     deciding = [c for c in (*line.recommendations, *line.rules) if c.deciding]
     parts = [f"Line {line.sequence}, {line.code}: {line.status}."]
     if line.status == Status.NO_POLICY:
