@@ -50,6 +50,7 @@ def _query_needs(knowledge: Knowledge) -> dict[str, DocumentationNeeds]:
     return {code: DocumentationNeeds(code=code, description=description, questions=tuple(
         Question(link_id=link_id, text=str(found[0].text), answer_type=str(found[0].type),
                  asked_by=tuple(sorted({f"{r.sourceLabel}: {r.criterionLabel}" for r in found})),
-                 options=tuple(options.get(link_id, ())))
+                 options=tuple(options.get(link_id, ())),
+                 prefill=str(found[0].prefill) if found[0].prefill is not None else None)
         for link_id, found in sorted(asked.get(code, {}).items())))
         for code, description in descriptions.items()}

@@ -204,6 +204,7 @@ class Question:
     answer_type: str
     asked_by: tuple[str, ...]
     options: tuple[str, ...] = ()
+    prefill: str | None = None  # an SDC initialExpression (FHIRPath, %patient in context)
 
 
 @dataclass(frozen=True)

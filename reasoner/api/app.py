@@ -1,5 +1,6 @@
 """The ASGI app of ``necessity api`` (Starlette): the PAS payer routes, ClaimResponse read and search, the
-CapabilityStatement and the PA metrics, over the same library as the CLI. Every request and its answer
+CRD CDS Hooks services, DTR's questionnaire package, the CapabilityStatement and the PA metrics, over the
+same library as the CLI. Every request and its answer
 are recorded (``reasoner.api.records``) before the answer is sent; bad input gets one OperationOutcome
 naming the resource and the field."""
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reasoner.api import metrics, pas
+from reasoner.api import dtr, metrics, pas
 from reasoner.api.capability import capability_statement
 from reasoner.api.crd import services as crd_services
 from reasoner.api.crd.hook import answer_hook
@@ -109,6 +110,11 @@ def create_app(settings: Settings) -> Starlette:
     async def pa_metrics(request: Request, body: bytes) -> Answer:
         return Answer(200, metrics.pa_metrics(settings.records.all_decisions()))
 
+    async def package(request: Request, body: bytes) -> Answer:
+        def work() -> Answer:
+            return Answer(200, dtr.questionnaire_package(body, settings.knowledge))
+        return await _in_time(decided(work), settings.time_limit_s)
+
     async def cds_services(request: Request, body: bytes) -> Answer:
         return Answer(200, crd_services.discovery(), media_type=JSON)
 
@@ -134,6 +140,7 @@ def create_app(settings: Settings) -> Starlette:
         route("/fhir/ClaimResponse/{id}", read_response, "GET"),
         route("/fhir/ClaimResponse", search_responses, "GET"),
         route("/reports/pa-metrics", pa_metrics, "GET"),
+        route("/fhir/Questionnaire/$questionnaire-package", package, "POST"),
         route("/cds-services", cds_services, "GET"),
         route("/cds-services/{id}", cds_hook, "POST"),
     ])
@@ -150,7 +157,7 @@ async def _exchange(settings: Settings, request: Request,
         answer = await handler(request, body)
     except Refused as refused:
         answer = refused.answer
-    except pas.PasError as exc:
+    except pas.NotConformant as exc:
         answer = Answer(422, outcome("processing", str(exc), exc.field))
     except InputError as exc:
         answer = Answer(400, outcome("invalid" if exc.field != "-" else "structure", str(exc),

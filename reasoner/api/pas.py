@@ -30,8 +30,8 @@ NPI = "http://hl7.org/fhir/sid/us-npi"
 IDENTIFIERS = "urn:necessity:pas"
 
 
-class PasError(InputError):
-    """A request that is FHIR but not what PAS asks (HTTP 422): names the resource and the field."""
+class NotConformant(InputError):
+    """A request that is FHIR but not what the Da Vinci guide asks (HTTP 422): names the resource and the field."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,13 @@ class Submitted:
 
 def submit(body: bytes, knowledge: Knowledge, engine: Engine) -> Submitted:
     """Decide the PAS request Bundle ``body`` and build its PAS response Bundle. Raise InputError (400) when
-    the Bundle cannot be read, PasError (422) when it is not a PAS request."""
+    the Bundle cannot be read, NotConformant (422) when it is not a PAS request."""
     started = time.perf_counter()
     bundle = _bundle(body, "Claim/$submit")
     claim = _first_claim(bundle, "Claim/$submit")
     _claim_identifier(claim, "Claim/$submit")
     if claim.get("use") != "preauthorization":
-        raise PasError("Claim/$submit", _label(claim), "Claim.use",
+        raise NotConformant("Claim/$submit", _label(claim), "Claim.use",
                        f"{claim.get('use')!r}: a PAS request is a preauthorization")
     review = review_request(parse_request(body, "Claim/$submit", "json", knowledge), knowledge, engine)
     reviewed = review.claims[0]
@@ -87,7 +87,7 @@ def inquiry_keys(body: bytes) -> tuple[tuple[str, str], tuple[str, str], tuple[s
             _provider_identifier(bundle, claim))
     for (_, value), field in zip(keys[1:], ("Claim.patient", "Claim.provider"), strict=True):
         if not value:
-            raise PasError("Claim/$inquire", _label(claim), field,
+            raise NotConformant("Claim/$inquire", _label(claim), field,
                            "the referenced resource has no identifier: an inquiry matches on the patient's member "
                            "id and the provider's identifier")
     return keys
@@ -111,7 +111,8 @@ def _bundle(body: bytes, where: str) -> dict[str, Any]:
                          "or a Parameters whose 'resource' is that Bundle)") if kind != "Parameters" \
             else InputError(where, "Parameters", "parameter", "send the Bundle itself")
     if data.get("type") != "collection":
-        raise PasError(where, "Bundle", "Bundle.type", f"{data.get('type')!r}: a PAS request Bundle is a collection")
+        raise NotConformant(where, "Bundle", "Bundle.type",
+                            f"{data.get('type')!r}: a PAS request Bundle is a collection")
     _refuse_repeated_entries(data, where)
     return data
 
@@ -126,7 +127,7 @@ def _refuse_repeated_entries(bundle: dict[str, Any], where: str) -> None:
             keys.append(f"{resource.get('resourceType')}/{resource['id']}")
         for key in keys:
             if key in seen:
-                raise PasError(where, "Bundle", f"Bundle.entry[{number}]",
+                raise NotConformant(where, "Bundle", f"Bundle.entry[{number}]",
                                f"{key} is also entry {seen[key]}: each resource appears at most once (PAS)")
             seen[key] = number
 
@@ -135,7 +136,7 @@ def _first_claim(bundle: dict[str, Any], where: str) -> dict[str, Any]:
     entries = bundle.get("entry") or []
     first = entries[0].get("resource", {}) if entries and isinstance(entries[0], dict) else {}
     if not isinstance(first, dict) or first.get("resourceType") != "Claim":
-        raise PasError(where, "Bundle", "Bundle.entry[0].resource",
+        raise NotConformant(where, "Bundle", "Bundle.entry[0].resource",
                        f"{first.get('resourceType') if isinstance(first, dict) else first!r}: "
                        "the first entry of a PAS request Bundle is its Claim")
     return first
@@ -145,7 +146,7 @@ def _claim_identifier(claim: dict[str, Any], where: str) -> tuple[str, str]:
     for identifier in claim.get("identifier") or []:
         if isinstance(identifier, dict) and identifier.get("value"):
             return str(identifier.get("system") or ""), str(identifier["value"])
-    raise PasError(where, _label(claim), "Claim.identifier",
+    raise NotConformant(where, _label(claim), "Claim.identifier",
                    "missing: a PAS Claim carries the submitter's identifier, by which $inquire finds the decision")
 
 

@@ -1,5 +1,6 @@
 """``necessity questionnaire`` output: a FHIR R4 Questionnaire (validated with ``fhir.resources``
-R4B) whose item linkIds are the QuestionnaireResponse linkIds ``determine`` reads, or text."""
+R4B) whose item linkIds are the QuestionnaireResponse linkIds ``determine`` reads, with an SDC
+initialExpression (FHIRPath) on each question the record can answer, or text."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from reasoner.results import DocumentationNeeds, Question
 from reasoner.vocab import BASE
 
 WIDTH = 80
+SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
+LAUNCH_PATIENT = {"url": SDC + "sdc-questionnaire-launchContext", "extension": [
+    {"url": "name", "valueCoding": {"system": "http://hl7.org/fhir/uv/sdc/CodeSystem/launchContext",
+                                    "code": "patient"}},
+    {"url": "type", "valueCode": "Patient"},
+    {"url": "description", "valueString": "The patient of the order: the answers pre-filled come from its record."}]}
 
 
 def render_questionnaire(needs: DocumentationNeeds, output_format: str) -> str:
@@ -40,6 +47,8 @@ def questionnaire_resource(needs: DocumentationNeeds) -> dict[str, Any]:
     }
     if not needs.questions:
         del resource["item"]
+    if any(q.prefill for q in needs.questions):
+        resource["extension"] = [LAUNCH_PATIENT]
     try:
         Questionnaire.model_validate(resource)
     except Exception as exc:  # noqa: BLE001 - pydantic's errors: a bug in this module, said plainly
@@ -51,6 +60,9 @@ def _item(question: Question) -> dict[str, Any]:
     item: dict[str, Any] = {"linkId": question.link_id, "text": question.text, "type": question.answer_type}
     if question.options:
         item["answerOption"] = [{"valueString": option} for option in question.options]
+    if question.prefill:
+        item["extension"] = [{"url": SDC + "sdc-questionnaire-initialExpression",
+                              "valueExpression": {"language": "text/fhirpath", "expression": question.prefill}}]
     return item
 
 
@@ -64,5 +76,8 @@ def _text(needs: DocumentationNeeds) -> str:
                                   subsequent_indent="  "))
         rows += [textwrap.fill(a, WIDTH, initial_indent="    asked by ", subsequent_indent="      ")
                  for a in q.asked_by]
+        if q.prefill:
+            rows.append(textwrap.fill(q.prefill, WIDTH, initial_indent="    pre-filled from the record by FHIRPath ",
+                                      subsequent_indent="      "))
     rows.append(textwrap.fill(REVIEWER_LINE, WIDTH))
     return "\n".join(rows) + "\n"

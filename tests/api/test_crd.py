@@ -221,6 +221,13 @@ def test_order_select_decides_only_the_selections(crd_api: Running, ehr: Fixture
     call["context"]["selections"] = ["MedicationRequest/smart-MedicationRequest-103"]
     answer = hook(crd_api, "necessity-order-select", call).json()
     assert [a["resource"]["id"] for a in answer["systemActions"]] == ["smart-MedicationRequest-103"]
+    seed = json.loads(SEED_HOOK.read_text())
+    seed.update(hook="order-select")
+    seed["context"]["selections"] = ["ServiceRequest/order-5"]  # J2001, pended for its documentation at sign
+    selected = hook(crd_api, "necessity-order-select", seed).json()
+    parts = coverage_information(selected["systemActions"][0])
+    assert len(selected["systemActions"]) == 1 and parts["billingCode"]["code"] == "J2001"
+    assert "doc-needed" not in parts and "questionnaire" not in parts and parts["pa-needed"] == "auth-needed"
     call["context"]["selections"] = ["MedicationRequest/not-there"]
     refused = hook(crd_api, "necessity-order-select", call)
     assert refused.status_code == 400
@@ -271,3 +278,23 @@ def test_the_seed_hook_is_the_tool_output() -> None:
     """examples/crd/seed-order-sign.json is what tools/crd_hook.py makes of the seed (run it again when stale)."""
     seed = json.loads((ROOT / "examples" / "seed-aml-port.json").read_text())
     assert load_tool("crd_hook").order_sign(seed, "seed-aml-port") == json.loads(SEED_HOOK.read_text())
+
+
+def test_the_system_actions_have_the_kits_shape_and_only_defined_parts(seed_answer: dict[str, Any]) -> None:
+    """As the Inferno kit's expected system actions are built; each part one the extension defines, and its
+    invariants held (crd-ci-q2: pa-needed unless not covered; q3: info-needed only when conditional; q5: no
+    satisfied-pa-id without pa-needed satisfied)."""
+    definition = json.loads((CRD_PACKAGE / "StructureDefinition-ext-coverage-information.json").read_text())
+    defined = {e["fixedUri"] for e in definition["snapshot"]["element"]
+               if e["path"] == "Extension.extension.url" and "fixedUri" in e}
+    for name in ("coverage_info_system_action_covered.json", "coverage_info_system_action_conditional.json"):
+        expected = fixture(name)
+        for action in seed_answer["systemActions"]:
+            assert set(action) == set(expected) and action["type"] == expected["type"]
+            assert action["resource"]["resourceType"] == "ServiceRequest"
+    for action in seed_answer["systemActions"]:
+        parts = coverage_information(action)
+        assert set(parts) <= defined
+        assert parts["covered"] == "not-covered" or "pa-needed" in parts
+        assert "info-needed" not in parts or "conditional" in (parts["covered"], parts["pa-needed"])
+        assert ("satisfied-pa-id" in parts) == (parts["pa-needed"] == "satisfied")

@@ -36,34 +36,37 @@ IN_CRD_TERMS = {
 
 
 def hook_response(orders: list[Order], lines: dict[int, Determination], record: Record, coverage: str | None,
-                  questionnaires: dict[str, str], cards_wanted: bool, knowledge_version: str) -> dict[str, Any]:
-    """The cards and system actions for ``orders``, each order's line in ``lines`` by its sequence."""
+                  questionnaires: dict[str, str], cards_wanted: bool, knowledge_version: str,
+                  secondary: bool = False) -> dict[str, Any]:
+    """The cards and system actions for ``orders``, each order's line in ``lines`` by its sequence. On a
+    secondary hook (order-select) the coverage information asks for no documentation (CRD-167)."""
     cards, actions = [], []
     for order in orders:
         line = lines.get(order.sequence) if order.sequence is not None else None
         if coverage is not None:
-            actions.append(_system_action(order, line, coverage, questionnaires))
+            actions.append(_system_action(order, line, coverage, questionnaires, secondary))
         if cards_wanted:
             cards.append(_card(order, line, record, coverage, knowledge_version))
     return {"cards": cards, "systemActions": actions}
 
 
-def _system_action(order: Order, line: Determination | None, coverage: str,
-                   questionnaires: dict[str, str]) -> dict[str, Any]:
+def _system_action(order: Order, line: Determination | None, coverage: str, questionnaires: dict[str, str],
+                   secondary: bool) -> dict[str, Any]:
     resource = copy.deepcopy(order.resource)
-    resource.setdefault("extension", []).append(coverage_information(order, line, coverage, questionnaires))
+    resource.setdefault("extension", []).append(coverage_information(order, line, coverage, questionnaires, secondary))
     return {"type": "update", "description": f"Coverage information for {order.key}", "resource": resource}
 
 
-def coverage_information(order: Order, line: Determination | None, coverage: str,
-                         questionnaires: dict[str, str]) -> dict[str, Any]:
-    """The CRD coverage-information extension of one order."""
+def coverage_information(order: Order, line: Determination | None, coverage: str, questionnaires: dict[str, str],
+                         secondary: bool = False) -> dict[str, Any]:
+    """The CRD coverage-information extension of one order (without doc-needed on a secondary hook)."""
     if line is None:
         covered, pa, doc = "conditional", "conditional", None
         reason = f"{order.why_not}: necessity cannot say whether it is covered or needs prior authorization."
     else:
         covered, pa, doc, _, _ = IN_CRD_TERMS[line.status]
         reason = reason_in_words(line, "preauthorization")
+        doc = None if secondary else doc
     parts: list[dict[str, Any]] = [{"url": "coverage", "valueReference": {"reference": coverage}},
                                    {"url": "covered", "valueCode": covered}, {"url": "pa-needed", "valueCode": pa}]
     if doc is not None:

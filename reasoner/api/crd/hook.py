@@ -37,7 +37,7 @@ def answer_hook(service_id: str, body: bytes, knowledge: Knowledge, engine: Engi
     review = _review(orders, record, patient_id, context.get("userId"), knowledge, engine, where)
     lines = {d.sequence: d for d in review.claims[0].determinations} if review else {}
     response = hook_response(orders, lines, record, coverage, _questionnaires(lines.values(), knowledge),
-                             configured(call)["coverage-info"], knowledge.version)
+                             configured(call)["coverage-info"], knowledge.version, service.secondary)
     response["extension"] = {"necessity.knowledge-version": knowledge.version, "necessity.engine": engine.description,
                              "necessity.record": _accounting(review, record, orders)}
     return response

@@ -54,7 +54,7 @@ def read_orders(bundle: dict[str, Any], chosen: list[str] | None, systems: CodeS
         key = f"{resource.get('resourceType')}/{resource.get('id')}"
         if chosen is not None and key not in chosen:
             continue
-        coding, why = _billing_coding(resource, systems)
+        coding, why = billing_coding(resource, systems)
         if coding is not None:
             sequence += 1
         found.append(Order(key=key, resource=resource, coding=coding, why_not=why, day=_day(resource),
@@ -169,7 +169,8 @@ def _read_as_fact(resource: dict[str, Any], systems: CodeSystems) -> bool:
     return any(systems.namespace(c.get("system")) == wanted for e in elements for c in _codings(resource.get(e)))
 
 
-def _billing_coding(resource: dict[str, Any], systems: CodeSystems) -> tuple[dict[str, Any] | None, str | None]:
+def billing_coding(resource: dict[str, Any], systems: CodeSystems) -> tuple[dict[str, Any] | None, str | None]:
+    """The CPT or HCPCS coding an order or appointment names, or None and why there is none."""
     kind = resource.get("resourceType")
     elements = CODE_ELEMENTS.get(str(kind))
     if elements is None:

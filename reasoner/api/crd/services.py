@@ -39,6 +39,7 @@ class Service:
     title: str
     orders: str  # the context key of the Bundle of orders or appointments
     what: str
+    secondary: bool = False  # CRD's secondary hooks: coverage information asks for no documentation
 
     def discovery(self) -> dict[str, Any]:
         """The service as CDS Hooks discovery describes it."""
@@ -56,7 +57,7 @@ SERVICES = {service.id: service for service in (
     Service("necessity-order-sign", "order-sign", "necessity: coverage requirements when orders are signed",
             "draftOrders", "the orders being signed"),
     Service("necessity-order-select", "order-select", "necessity: coverage requirements when orders are chosen",
-            "draftOrders", "the orders selected"),
+            "draftOrders", "the orders selected", secondary=True),
     Service("necessity-appointment-book", "appointment-book",
             "necessity: coverage requirements when appointments are booked", "appointments",
             "the appointments being booked"),
