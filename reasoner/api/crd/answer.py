@@ -88,8 +88,7 @@ def _card(order: Order, line: Determination | None, record: Record, coverage: st
         detail = [f"{order.why_not}. necessity cannot say whether it is covered or needs prior authorization."]
     else:
         _, pa, _, indicator, said = IN_CRD_TERMS[line.status]
-        name = (line.display or line.claimed_as or "").split(":")[0]
-        summary = f"{line.code} {name}"[:100].rstrip() + f": {said}"
+        summary = f"{line.code} {_short(line.display or line.claimed_as or '')}: {said}"
         detail = [f"**{order.key}**, reviewed as {line.code}.", reason_in_words(line, "preauthorization")]
         detail.append("Prior authorization: " + ("required; submit it with the documentation (Da Vinci PAS)."
                                                  if pa == "auth-needed" else "not determined by necessity."))
@@ -107,6 +106,12 @@ def _card(order: Order, line: Determination | None, record: Record, coverage: st
     if links:
         card["links"] = links
     return card
+
+
+def _short(name: str, width: int = 70) -> str:
+    """A code's name cut at its first clause, and at a word within ``width`` characters."""
+    name = name.split(":")[0].split(" (")[0].strip()
+    return name if len(name) <= width else name[:width].rsplit(" ", 1)[0].rstrip(",;") + "…"
 
 
 def missing_in_words(record: Record) -> str:
