@@ -26,3 +26,8 @@ def test_a_token_is_printed_once_and_only_its_hash_is_kept(run_cli: Any, tmp_pat
     assert Tokens.read(tokens).client(f"Bearer {token}") == "ehr-1"
     assert Tokens.read(tokens).client("Bearer not-the-token") is None
     assert tokens.stat().st_mode & 0o077 == 0
+
+
+def test_a_fhir_server_with_a_path_is_refused_as_not_an_origin(run_cli: Any) -> None:
+    result = run_cli("api", "--insecure-no-auth", "--fhir-server", "https://ehr.example/fhir")
+    assert result.exit_code == 2 and "give an origin only" in result.output

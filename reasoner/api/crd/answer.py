@@ -128,7 +128,8 @@ def _links(citations: tuple[str, ...]) -> list[dict[str, str]]:
     """A link to each citation's DOI, PubMed record or web page (CRD external reference: type absolute)."""
     links: dict[str, str] = {}
     for citation in citations:
-        title = citation.split(". ")[1] if citation.count(". ") >= 1 else citation
+        parts = citation.split(". ")
+        title = parts[1] if parts[1:] else citation
         for found in re.finditer(r"doi:\s*(10\.\S+?)\.?(?=\s|$)|PMID:?\s*(\d+)|(https?://\S+?)\.?(?=\s|$)",
                                  citation):
             doi, pmid, url = found.groups()

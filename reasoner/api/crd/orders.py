@@ -212,7 +212,8 @@ def _is_day(text: str) -> bool:
 def _quantity(resource: dict[str, Any]) -> float:
     quantity = resource.get("quantityQuantity")  # a ServiceRequest's units; a dispensed amount is not billed units
     value = quantity.get("value") if isinstance(quantity, dict) else None
-    return float(value) if isinstance(value, int | float) and Decimal(str(value)) > 0 else 1
+    positive = isinstance(value, int | float) and Decimal(str(value)).is_signed() is False and value != 0
+    return float(value) if positive else 1
 
 
 def _today() -> str:
