@@ -212,8 +212,9 @@ def _is_day(text: str) -> bool:
 def _quantity(resource: dict[str, Any]) -> float:
     quantity = resource.get("quantityQuantity")  # a ServiceRequest's units; a dispensed amount is not billed units
     value = quantity.get("value") if isinstance(quantity, dict) else None
-    positive = isinstance(value, int | float) and Decimal(str(value)).is_signed() is False and value != 0
-    return float(value) if positive else 1
+    if not isinstance(value, int | float) or Decimal(str(value)).is_signed() or value == 0:
+        return 1
+    return float(value)
 
 
 def _today() -> str:
