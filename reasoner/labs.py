@@ -38,7 +38,9 @@ def add_labs(graph: Graph, patient: URIRef, request: Request, service_date: date
     for index, lab in enumerate(latest_labs(request.labs, service_date)):
         reading = converted(lab, units, request) if units.reads(lab.loinc) else None
         if reading is not None:
-            _add_lab(graph, patient, index, lab, *reading, age=(service_date - lab.effective_date).days)
+            value, unit, how = reading
+            _add_lab(graph, patient, index, lab, (value, unit, units.label(unit)), how,
+                     age=(service_date - lab.effective_date).days)
         elif units.reads(lab.loinc):
             _add_unreadable_lab(graph, patient, index, lab)
 
@@ -72,9 +74,12 @@ def unit_problem(lab: LabFact, units: UnitTable) -> str | None:
     return None
 
 
-def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, value: Decimal, unit: str, how: str,
+def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, reading: tuple[Decimal, str, str], how: str,
              age: int) -> None:
+    """Add the result: its value in the canonical unit (``reading``: value, UCUM code, the unit as people read
+    it), as reported, its date, its age on the date of service."""
     node = REQ[f"lab/{index}"]
+    value, unit, unit_label = reading
     shown = format(value.normalize(), "f")
     reported = " ".join(str(part) for part in (lab.value, lab.unit_code or lab.unit_text) if part is not None)
     graph.add((patient, NEC.hasLabResult, node))
@@ -84,7 +89,7 @@ def _add_lab(graph: Graph, patient: URIRef, index: int, lab: LabFact, value: Dec
                             (NEC.daysBeforeService, Literal(age)),
                             (NEC.source, Literal(lab.source))):
         graph.add((node, predicate, term))
-    label = f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit} on {_shown_instant(lab)} ({lab.source})"
+    label = f"LOINC {lab.loinc} {lab.display or ''} = {shown} {unit_label} on {_shown_instant(lab)} ({lab.source})"
     graph.add((node, RDFS.label, Literal(" ".join(label.split()))))
     if how:
         graph.add((node, NEC.unitRead, Literal(how)))

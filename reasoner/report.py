@@ -15,6 +15,7 @@ from reasoner.facts import age_on
 from reasoner.hierarchy import Hierarchy
 from reasoner.ingest import read_request
 from reasoner.ingest.model import Claim, ConditionFact, DrugFact, LabFact, Request
+from reasoner.ingest.units import UnitTable
 from reasoner.knowledge import Knowledge
 from reasoner.labs import latest_labs
 from reasoner.pipeline import review
@@ -45,7 +46,7 @@ def patient_summary(request: Request, claims: tuple[Claim, ...], knowledge: Know
     return PatientSummary(
         patient=f"{patient.source}: {patient.gender or 'gender not given'}, born {born}{age}",
         diagnoses=tuple(sorted(_diagnosis(c, hierarchy) for c in diagnoses)),
-        labs=tuple(_lab(lab, names) for lab in latest_labs(request.labs, service_date)),
+        labs=tuple(_lab(lab, names, knowledge.tables.units) for lab in latest_labs(request.labs, service_date)),
         drugs=tuple(_drug(d, names) for d in request.drugs),
         services=tuple(f"{_name(names, SCT[s.code], s.display)} (SNOMED CT {s.code}), {s.status} ({s.source})"
                        if s.code else f"a planned service that cannot be read: {s.unreadable} ({s.source})"
@@ -70,8 +71,8 @@ def _drug(drug: DrugFact, names: Graph) -> str:
            f"({drug.source})"
 
 
-def _lab(lab: LabFact, names: Graph) -> str:
-    unit = lab.unit_code or lab.unit_text or ""
+def _lab(lab: LabFact, names: Graph, units: UnitTable) -> str:
+    unit = units.label(lab.unit_code) if lab.unit_code else (lab.unit_text or "")
     value = f"not read: {lab.unreadable}" if lab.unreadable or lab.value is None else f"{lab.value} {unit}".strip()
     return f"{_name(names, LOINC[lab.loinc], lab.display)} (LOINC {lab.loinc}): {value} on " \
            f"{lab.when or lab.effective_date.isoformat()} ({lab.source})"

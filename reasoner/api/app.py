@@ -1,6 +1,6 @@
 """The ASGI app of ``necessity api`` (Starlette): the PAS payer routes, ClaimResponse read and search, the
-CRD CDS Hooks services, DTR's questionnaire package, the CapabilityStatement and the PA metrics, over the
-same library as the CLI. Every request and its answer
+CRD CDS Hooks services, DTR's questionnaire package, the CapabilityStatement, the PA metrics and the
+reviewer's workbench (``reasoner.workbench``), over the same library as the CLI. Every request and its answer
 are recorded (``reasoner.api.records``) before the answer is sent; bad input gets one OperationOutcome
 naming the resource and the field."""
 
@@ -11,9 +11,8 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -22,74 +21,38 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reasoner.api import dtr, metrics, pas
+from reasoner.api.answers import JSON, OPEN_ROUTES, Answer, Refused, Settings, outcome
 from reasoner.api.capability import capability_statement
 from reasoner.api.crd import services as crd_services
 from reasoner.api.crd.hook import answer_hook
 from reasoner.api.records import Exchange, Records
-from reasoner.api.tokens import Tokens
-from reasoner.engines import Engine
 from reasoner.errors import InputError, NecessityError
-from reasoner.knowledge import Knowledge
+from reasoner.questionnaire import all_documentation_needs
+from reasoner.workbench import routes as workbench
 
-FHIR_JSON = "application/fhir+json"
-JSON = "application/json"
-OPEN_ROUTES = ("/fhir/metadata", "/cds-services")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the app serves with: the knowledge, the engine, the store, who may call, and the limits."""
-
-    knowledge: Knowledge
-    engine: Engine
-    records: Records
-    tokens: Tokens | None  # None: --insecure-no-auth (loopback only, checked by the CLI)
-    max_request_bytes: int = 4 << 20
-    time_limit_s: float = 30.0
-    fhir_servers: tuple[str, ...] = ()  # the origins a CRD hook's fhirServer may be queried at
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An answer before it is recorded and sent."""
-
-    status: int
-    body: dict[str, Any]
-    decisions: tuple[Any, ...] = ()
-    media_type: str = FHIR_JSON
-
-
-class Refused(Exception):
-    """An answer given without deciding: an OperationOutcome with its HTTP status."""
-
-    def __init__(self, status: int, code: str, diagnostics: str, expression: str | None = None) -> None:
-        super().__init__(diagnostics)
-        self.answer = Answer(status, outcome(code, diagnostics, expression))
-
-
-def outcome(code: str, diagnostics: str, expression: str | None = None) -> dict[str, Any]:
-    """A FHIR OperationOutcome with one error issue."""
-    issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": diagnostics}
-    if expression:
-        issue["expression"] = [expression]
-    return {"resourceType": "OperationOutcome", "issue": [issue]}
+T = TypeVar("T")
 
 
 def create_app(settings: Settings) -> Starlette:
     """The app: each route answers through ``_exchange``, which authenticates, limits and records."""
     lock = threading.Lock()  # one decision at a time on the knowledge's store
 
-    def decided(work: Callable[[], Answer]) -> Callable[[], Answer]:
-        def run() -> Answer:
+    def decided(work: Callable[[], T]) -> Callable[[], T]:
+        def run() -> T:
             with lock:
                 return work()
         return run
 
-    async def submit(request: Request, body: bytes) -> Answer:
-        def work() -> Answer:
-            done = pas.submit(body, settings.knowledge, settings.engine)
-            return Answer(200, done.bundle, (done.decision,))
+    needs = all_documentation_needs(settings.knowledge)  # queried now, not while a decision holds the store
+
+    async def decide(body: bytes) -> pas.Submitted:
+        def work() -> pas.Submitted:
+            return pas.submit(body, settings.knowledge, settings.engine)
         return await _in_time(decided(work), settings.time_limit_s)
+
+    async def submit(request: Request, body: bytes) -> Answer:
+        done = await decide(body)
+        return Answer(200, done.bundle, (workbench.stored(done, body, needs),))
 
     async def inquire(request: Request, body: bytes) -> Answer:
         keys = pas.inquiry_keys(body)
@@ -133,7 +96,9 @@ def create_app(settings: Settings) -> Starlette:
             return await _exchange(settings, request, handler)
         return Route(path, endpoint, methods=[method])
 
+    pages = [route(path, handler, method) for (path, method), handler in workbench.handlers(settings, decide).items()]
     return Starlette(routes=[
+        *pages, Route("/workbench/{name}", _stylesheet, methods=["GET"]),
         route("/fhir/metadata", capability, "GET"),
         route("/fhir/Claim/$submit", submit, "POST"),
         route("/fhir/Claim/$inquire", inquire, "POST"),
@@ -152,7 +117,7 @@ async def _exchange(settings: Settings, request: Request,
     received, started = datetime.now(UTC).isoformat(timespec="milliseconds"), time.perf_counter()
     client, body = "unauthenticated", b""
     try:
-        client = _client(settings, request)
+        client = request.state.client = _client(settings, request)
         body = await _body(request, settings.max_request_bytes)
         answer = await handler(request, body)
     except Refused as refused:
@@ -164,29 +129,46 @@ async def _exchange(settings: Settings, request: Request,
                                      exc.field if exc.field != "-" else None))
     except NecessityError as exc:
         answer = Answer(500, outcome("exception", f"necessity could not answer: {exc}"))
-    text = json.dumps(answer.body, ensure_ascii=False)
+    text = answer.body if isinstance(answer.body, str) else json.dumps(answer.body, ensure_ascii=False)
     exchange = Exchange(
         id=str(uuid.uuid4()), route=f"{request.method} {request.url.path}", received_at=received,
         answered_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         duration_ms=(time.perf_counter() - started) * 1000, client=client,
         knowledge_version=settings.knowledge.version, engine=settings.engine.description,
-        request_body=body, http_status=answer.status, response_body=text)
-    await anyio.to_thread.run_sync(settings.records.record, exchange, answer.decisions)
-    headers = {"X-Request-Id": exchange.id}
+        request_body=body if answer.recorded_request is None else answer.recorded_request,
+        http_status=answer.status, response_body=text)
+    await anyio.to_thread.run_sync(settings.records.record, exchange, answer.decisions, answer.reviewed)
+    headers = {**answer.headers, "X-Request-Id": exchange.id}
     if answer.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="necessity"'
     return Response(text, status_code=answer.status, media_type=answer.media_type, headers=headers)
 
 
 def _client(settings: Settings, request: Request) -> str:
+    """Who calls: a bearer token's client (on the workbench's pages, the token of the sign-in cookie)."""
     if settings.tokens is None:
         return f"no-auth@{request.client.host if request.client else '?'}"
-    client = settings.tokens.client(request.headers.get("authorization"))
+    path = request.url.path
+    authorization = request.headers.get("authorization")
+    if authorization is None and workbench.is_workbench(path) and request.cookies.get(workbench.COOKIE):
+        authorization = f"Bearer {request.cookies[workbench.COOKIE]}"
+    client = settings.tokens.client(authorization)
     if client is not None:
         return client
-    if request.url.path in OPEN_ROUTES:
+    if path in OPEN_ROUTES or path in workbench.SIGN_IN:
         return "anonymous"
+    if workbench.is_workbench(path):
+        raise workbench.sign_in_redirect()
     raise Refused(401, "login", "a bearer token is required (Authorization: Bearer TOKEN)")
+
+
+async def _stylesheet(request: Request) -> Response:
+    """A stylesheet of the workbench, shipped in the package (no CDN)."""
+    found = workbench.STYLESHEETS.get(request.path_params["name"])
+    if found is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return Response(found.read_text(encoding="utf-8"), media_type="text/css",
+                    headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -202,7 +184,7 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _in_time(work: Callable[[], Answer], limit: float) -> Answer:
+async def _in_time(work: Callable[[], T], limit: float) -> T:
     try:
         with anyio.fail_after(limit):
             return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)

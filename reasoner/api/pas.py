@@ -20,7 +20,8 @@ from reasoner.ingest import parse_request
 from reasoner.knowledge import Knowledge
 from reasoner.pipeline import review_request
 from reasoner.render.fhir import REVIEW_ACTION, REVIEW_ACTIONS, claim_response, validated
-from reasoner.results import Status
+from reasoner.report import patient_summary
+from reasoner.results import ReviewReport, Status
 
 PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/"
 RESPONSE_BUNDLE = PAS + "profile-pas-response-bundle"
@@ -36,10 +37,12 @@ class NotConformant(InputError):
 
 @dataclass(frozen=True)
 class Submitted:
-    """A $submit's answer: the PAS response Bundle and the decision to store."""
+    """A $submit's answer: the PAS response Bundle, the decision to store, and the review with its patient
+    summary (what the reviewer's workbench shows)."""
 
     bundle: dict[str, Any]
     decision: Decision
+    report: ReviewReport
 
 
 def submit(body: bytes, knowledge: Knowledge, engine: Engine) -> Submitted:
@@ -52,7 +55,8 @@ def submit(body: bytes, knowledge: Knowledge, engine: Engine) -> Submitted:
     if claim.get("use") != "preauthorization":
         raise NotConformant("Claim/$submit", _label(claim), "Claim.use",
                        f"{claim.get('use')!r}: a PAS request is a preauthorization")
-    review = review_request(parse_request(body, "Claim/$submit", "json", knowledge), knowledge, engine)
+    request = parse_request(body, "Claim/$submit", "json", knowledge)
+    review = review_request(request, knowledge, engine)
     reviewed = review.claims[0]
     response_id = str(uuid.uuid4())
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -75,7 +79,9 @@ def submit(body: bytes, knowledge: Knowledge, engine: Engine) -> Submitted:
                         provider_identifier=_provider_identifier(bundle, claim), created=now,
                         review_actions=actions, decision_ms=(time.perf_counter() - started) * 1000,
                         response_bundle=out)
-    return Submitted(bundle=out, decision=decision)
+    report = ReviewReport(review=review, summary=patient_summary(
+        request, tuple(c for c in request.claims if c.id == reviewed.claim_id) or request.claims[:1], knowledge))
+    return Submitted(bundle=out, decision=decision, report=report)
 
 
 def inquiry_keys(body: bytes) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:

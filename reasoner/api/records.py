@@ -53,6 +53,59 @@ DECISIONS = sa.Table(
     sa.Column("response_bundle", sa.Text, nullable=False),
 )
 
+REVIEW_PAGES = sa.Table(
+    "review_pages", METADATA,  # what the workbench shows of a decision, as the engine decided it
+    sa.Column("response_id", sa.String(64), sa.ForeignKey("decisions.response_id"), primary_key=True),
+    sa.Column("previous_response_id", sa.String(64), nullable=False),  # "" unless re-decided from the workbench
+    sa.Column("lines", sa.Text, nullable=False),  # JSON: [[sequence, code, status, [linkIds asked]], ...]
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("request", sa.Text, nullable=False),  # the PAS request Bundle decided (an upload's file, a re-decision's)
+)
+
+REVIEWER_DECISIONS = sa.Table(
+    "reviewer_decisions", METADATA,  # a licensed reviewer's decision on one line, as recorded
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("response_id", sa.String(64), sa.ForeignKey("decisions.response_id"), nullable=False, index=True),
+    sa.Column("exchange_id", sa.String(64), sa.ForeignKey("exchanges.id"), nullable=False),
+    sa.Column("item_sequence", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """What the workbench shows of a decision: its lines (sequence, code, status, the linkIds still
+    asked), the page as rendered when it was decided, the request Bundle decided, and the decision it
+    re-decided, if any."""
+
+    lines: tuple[tuple[int, str, str, tuple[str, ...]], ...]
+    html: str
+    request: str
+    previous_response_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewerDecision:
+    """A reviewer's decision on one line of a stored ClaimResponse: approve, deny or pend, with a note."""
+
+    response_id: str
+    item_sequence: int
+    action: str
+    note: str
+    reviewer: str
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A reviewer's decision to record, with the response Bundle that now carries it."""
+
+    decision: ReviewerDecision
+    response_bundle: dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -89,6 +142,7 @@ class Decision:
     review_actions: tuple[str, ...]
     decision_ms: float
     response_bundle: dict[str, Any] = field(compare=False)
+    page: ReviewPage | None = field(default=None, compare=False)  # stored for the workbench when given
 
 
 def database_url(db: str) -> str:
@@ -124,8 +178,10 @@ class Records:
         with self.engine.begin() as connection:
             yield connection
 
-    def record(self, exchange: Exchange, decisions: tuple[Decision, ...] = ()) -> None:
-        """Write ``exchange`` and its ``decisions`` in one transaction (committed when this returns)."""
+    def record(self, exchange: Exchange, decisions: tuple[Decision, ...] = (),
+               reviewed: Reviewed | None = None) -> None:
+        """Write ``exchange``, its ``decisions`` and a reviewer's decision in one transaction (committed when
+        this returns)."""
         with self._transaction() as connection:
             connection.execute(EXCHANGES.insert().values(
                 id=exchange.id, route=exchange.route, received_at=exchange.received_at,
@@ -143,6 +199,13 @@ class Records:
                     provider_value=d.provider_identifier[1], created=d.created,
                     review_actions=",".join(d.review_actions), decision_ms=d.decision_ms,
                     response_bundle=json.dumps(d.response_bundle, ensure_ascii=False)))
+                if d.page is not None:
+                    connection.execute(REVIEW_PAGES.insert().values(
+                        response_id=d.response_id, previous_response_id=d.page.previous_response_id,
+                        lines=json.dumps(d.page.lines), html=d.page.html,
+                        request=d.page.request))
+            if reviewed is not None:
+                _record_reviewed(connection, exchange.id, reviewed)
 
     def decision(self, response_id: str) -> Decision | None:
         """The stored decision whose ClaimResponse has id ``response_id``, or None."""
@@ -204,6 +267,35 @@ class Records:
             rows = connection.execute(sa.select(DECISIONS.c.review_actions, DECISIONS.c.decision_ms))
             return [(row[0], row[1]) for row in rows]
 
+    def review_page(self, response_id: str) -> ReviewPage | None:
+        """The workbench's page of a stored decision, or None (decided before the workbench stored pages)."""
+        query = sa.select(REVIEW_PAGES).where(REVIEW_PAGES.c.response_id == response_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        lines = tuple((int(n), str(code), str(status), tuple(asked))
+                      for n, code, status, asked in json.loads(row.lines))
+        return ReviewPage(lines=lines, html=row.html, request=row.request,
+                          previous_response_id=row.previous_response_id)
+
+    def reviewer_decisions(self, response_id: str) -> list[ReviewerDecision]:
+        """The reviewer's decisions recorded on ``response_id``, oldest first (the last per line holds)."""
+        query = sa.select(REVIEWER_DECISIONS).where(REVIEWER_DECISIONS.c.response_id == response_id) \
+            .order_by(REVIEWER_DECISIONS.c.id)
+        with self.engine.connect() as connection:
+            return [ReviewerDecision(response_id=r.response_id, item_sequence=r.item_sequence, action=r.action,
+                                     note=r.note, reviewer=r.reviewer, recorded_at=r.recorded_at)
+                    for r in connection.execute(query)]
+
+    def reviewed_line_counts(self) -> dict[str, int]:
+        """How many lines of each decision have a reviewer's decision, by response id."""
+        query = sa.select(REVIEWER_DECISIONS.c.response_id,
+                          sa.func.count(sa.distinct(REVIEWER_DECISIONS.c.item_sequence))) \
+            .group_by(REVIEWER_DECISIONS.c.response_id)
+        with self.engine.connect() as connection:
+            return {row[0]: int(row[1]) for row in connection.execute(query)}
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
@@ -223,6 +315,15 @@ def _decision(row: Any) -> Decision:
         provider_identifier=(m["provider_system"], m["provider_value"]), created=m["created"],
         review_actions=tuple(a for a in m["review_actions"].split(",") if a), decision_ms=m["decision_ms"],
         response_bundle=json.loads(m["response_bundle"]))
+
+
+def _record_reviewed(connection: Connection, exchange_id: str, reviewed: Reviewed) -> None:
+    d = reviewed.decision
+    connection.execute(REVIEWER_DECISIONS.insert().values(
+        response_id=d.response_id, exchange_id=exchange_id, item_sequence=d.item_sequence, action=d.action,
+        note=d.note, reviewer=d.reviewer, recorded_at=d.recorded_at))
+    connection.execute(DECISIONS.update().where(DECISIONS.c.response_id == d.response_id).values(
+        response_bundle=json.dumps(reviewed.response_bundle, ensure_ascii=False)))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

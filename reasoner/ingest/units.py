@@ -79,6 +79,11 @@ class UnitTable:
     dimensionless: frozenset[str] = frozenset()
     aliases: dict[str, str] = field(default_factory=dict)
     factors: dict[tuple[str, str], Decimal | None] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # UCUM code -> as people read it (kg/units/labels.ttl)
+
+    def label(self, unit: str) -> str:
+        """The UCUM code ``unit`` as a person reads it ("×10³/µL" for 10*3/uL), or the code itself."""
+        return self.labels.get(unit, unit)
 
     def reads(self, loinc: str) -> bool:
         """Whether the knowledge base reads this analyte (and so its unit must convert)."""
@@ -190,7 +195,12 @@ def unit_table(knowledge: Graph, queries: Queries) -> UnitTable:
     _check_aliases(rows, targets)
     dimensionless = frozenset(loinc for loinc, unit in canonical.items() if ucum_factor(unit, NUMBER) is not None)
     return UnitTable(canonical=canonical, plausible=plausible, accepted=accepted, dimensionless=dimensionless,
-                     aliases=aliases, factors=factors)
+                     aliases=aliases, factors=factors, labels=_labels(knowledge, queries))
+
+
+def _labels(knowledge: Graph, queries: Queries) -> dict[str, str]:
+    rows: Any = knowledge.query(queries.text("ingest/unit-labels.rq"))
+    return {str(row.ucum): str(row.label) for row in rows}
 
 
 def _analytes(knowledge: Graph, queries: Queries) -> tuple[dict[str, str], dict[str, tuple[Decimal, Decimal]]]:

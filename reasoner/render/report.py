@@ -6,15 +6,18 @@ in Markdown, inline SVG in HTML), the notes, the knowledge base version and the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 from reasoner.render import REVIEWER_LINE, REVIEWER_NOTICE
-from reasoner.render.proof import mermaid_flowchart, proof_svg
-from reasoner.results import ClaimReview, Determination, ReviewReport, Status
+from reasoner.render.grouping import grouped_warnings, numbered_facts, unconfirmed
+from reasoner.render.proof import mermaid_flowchart, proof_criteria, proof_sources, proof_svg
+from reasoner.results import ClaimReview, Criterion, Determination, ReviewReport, Status
 
 _STYLE = (Path(__file__).resolve().parent / "templates" / "report.css")
+_LINKABLE = re.compile(r"https?://[^\s<>\"]+|\b10\.\d{4,9}/[^\s<>\"]+|\bPMID[: ]\d{5,9}")
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,6 @@ def _checklist(d: Determination, claim: ClaimReview) -> list[str]:
             for item in d.documentation if item.state != "met"]
 
 
-def _warnings(d: Determination) -> list[str]:
-    return [f"line {d.sequence} {d.code} [{w.kind}]: {w.message}" for w in d.warnings]
-
-
 def _heading(claim: ClaimReview) -> str:
     return f"Claim {claim.claim_id}: {claim.use}, {claim.claim_type or 'type not stated'}, " \
            f"service date {claim.service_date} (from {claim.service_date_source})"
@@ -84,12 +83,14 @@ def _markdown(report: ReviewReport) -> str:
         out += [f"## {_heading(claim)}", "",
                 "| line | code | our description | the claim calls it | status | deciding | sources |",
                 "|---|---|---|---|---|---|---|"]
-        out += [f"| {r.sequence} | {r.code} | {_cell(r.description)} | {_cell(r.claimed_as)} | **{r.status}** | "
+        flagged = {d.sequence for d in claim.determinations if unconfirmed(d)}
+        out += [f"| {r.sequence} | {r.code} | {_cell(r.description)} | {_cell(r.claimed_as)} | **{r.status}**"
+                f"{' (unconfirmed source)' if r.sequence in flagged else ''} | "
                 f"{_cell(r.deciding)} | {', '.join(f'[{n}]' for n in r.references)} |"
                 for r in _rows(claim, references)]
         out += ["", *(f"- {item}" for item in _not_decided(claim))] if claim.cancelled else []
         checklist = [item for d in claim.determinations for item in _checklist(d, claim)]
-        warnings = [item for d in claim.determinations for item in _warnings(d)]
+        warnings = [f"[{g.kind}] {g.message} ({', '.join(g.lines)})" for g in grouped_warnings(claim)]
         out += ["", "### Documentation", "", *(f"- [ ] {item}" for item in checklist or ("nothing missing",))]
         out += ["", "### Warnings", "", *(f"- {item}" for item in warnings or ("none",))]
         out += ["", "### Proof of each line", ""]
@@ -109,9 +110,22 @@ def _cell(text: str) -> str:
 
 
 def _html(report: ReviewReport) -> str:
+    review = report.review
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            f"<title>Medical necessity review: {escape(review.request)}</title>"
+            f"<style>{_STYLE.read_text(encoding='utf-8')}</style></head><body>\n"
+            f"<h1>Medical necessity review: {escape(review.request)}</h1>\n"
+            + review_html(report) + "\n</body></html>\n")
+
+
+def review_html(report: ReviewReport) -> str:
+    """The review as HTML, without the page around it (the report's page, the workbench's review page): the
+    reviewer line, the patient, the facts numbered once, each claim's table, documentation, grouped warnings
+    and the proof of each line, the sources and the notes."""
     review, summary, references = report.review, report.summary, _references(report)
-    body = [f"<h1>Medical necessity review: {escape(review.request)}</h1>",
-            f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>',
+    facts = numbered_facts(review.claims)
+    body = [f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>',
             f"<p>Knowledge base version <code>{escape(review.knowledge_version)}</code>; engine: "
             f"{escape(review.engine)}.</p>", "<h2>Patient</h2>", f"<p>{escape(summary.patient)}.</p>",
             '<div class="summary">']
@@ -120,37 +134,100 @@ def _html(report: ReviewReport) -> str:
                          ("Documentation answers", summary.answers)):
         body.append(f"<section><h3>{title}</h3>{_list(items or ('none',))}</section>")
     body.append("</div>")
+    if facts:
+        body.append('<h3>Facts the criteria rest on</h3><ol class="facts">' + "".join(
+            f'<li id="fact-{n}">{escape(fact)}</li>' for fact, n in facts.items()) + "</ol>")
     for claim in review.claims:
-        body.append(f"<h2>{escape(_heading(claim))}</h2>")
-        body.append("<table><tr><th>line</th><th>code</th><th>our description</th><th>the claim calls it</th>"
-                    "<th>status</th><th>deciding</th><th>sources</th></tr>")
-        body += [f'<tr><td>{r.sequence}</td><td>{escape(r.code)}</td><td>{escape(r.description)}</td>'
-                 f'<td>{escape(r.claimed_as)}</td><td class="status {r.status}">{r.status}</td>'
-                 f'<td>{escape(r.deciding)}</td>'
-                 f"<td>{_source_links(r.references)}</td></tr>"
-                 for r in _rows(claim, references)]
-        body.append("</table>")
-        if claim.cancelled:
-            body.append(_list(tuple(_not_decided(claim))))
-        checklist = [item for d in claim.determinations for item in _checklist(d, claim)]
-        warnings = [item for d in claim.determinations for item in _warnings(d)]
-        body.append("<h3>Documentation</h3><ul class=\"checklist\">" + "".join(
-            f"<li>☐ {escape(item)}</li>" for item in checklist or ("nothing missing",)) + "</ul>")
-        body.append(f"<h3>Warnings</h3>{_list(warnings or ('none',))}")
-        body.append(f'<h3 id="proof-{escape(claim.claim_id)}">Proof of each line</h3>')
-        body += [f'<figure><figcaption>Line {d.sequence} {escape(d.code)}: {d.status}</figcaption>'
-                 f"{proof_svg(d)}</figure>" for d in claim.determinations]
+        body += _claim_html(claim, references, facts)
     body.append("<h2>Sources</h2><ol>" + "".join(
-        f'<li id="source-{n}">{escape(text)}</li>' for n, text in enumerate(references, start=1)) + "</ol>")
+        f'<li id="source-{n}">{_linked(text)}</li>' for n, text in enumerate(references, start=1)) + "</ol>")
     if review.rejected:
         body.append(f"<h2>Claims not reviewed</h2>{_list(tuple(f'{r.source}: {r.error}' for r in review.rejected))}")
     body.append(f"<h2>Notes</h2>{_list(review.notes or ('none',))}")
     body.append(f'<p class="notice">{escape(REVIEWER_NOTICE)}</p>')
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-            f"<title>Medical necessity review: {escape(review.request)}</title>"
-            f"<style>{_STYLE.read_text(encoding='utf-8')}</style></head><body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return "\n".join(body)
+
+
+def _claim_html(claim: ClaimReview, references: list[str], facts: dict[str, int]) -> list[str]:
+    body = [f"<h2>{escape(_heading(claim))}</h2>",
+            '<table class="lines"><tr><th>line</th><th>code</th><th>our description</th><th>the claim calls it</th>'
+            "<th>status</th><th>deciding</th><th>sources</th></tr>"]
+    flagged = {d.sequence for d in claim.determinations if unconfirmed(d)}
+    body += [f'<tr id="row-{r.sequence}"><td>{r.sequence}</td><td>{escape(r.code)}</td><td>{escape(r.description)}</td>'
+             f'<td>{escape(r.claimed_as)}</td><td class="status {r.status}">{r.status}'
+             + (' <abbr class="unconfirmed" title="rests on a source not confirmed in its published text">'
+                "unconfirmed source</abbr>" if r.sequence in flagged else "")
+             + f'</td><td>{escape(r.deciding)}</td><td>{_source_links(r.references)}</td></tr>'
+             for r in _rows(claim, references)]
+    body.append("</table>")
+    if flagged:
+        body.append('<p class="legend"><abbr class="unconfirmed">unconfirmed source</abbr>: the line rests on a '
+                    "statement not confirmed in its published source (see the warnings); a reviewer checks it.</p>")
+    if claim.cancelled:
+        body.append(_list(tuple(_not_decided(claim))))
+    checklist = [item for d in claim.determinations for item in _checklist(d, claim)]
+    body.append("<h3>Documentation</h3><ul class=\"checklist\">" + "".join(
+        f"<li>☐ {escape(item)}</li>" for item in checklist or ("nothing missing",)) + "</ul>")
+    groups = grouped_warnings(claim)
+    body.append("<h3>Warnings</h3>" + ("<ul>" + "".join(
+        f'<li><span class="kind">{escape(g.kind)}</span> {escape(g.message)} <span class="where">'
+        f"({escape(', '.join(g.lines))})</span></li>" for g in groups) + "</ul>" if groups else "<p>none</p>"))
+    body.append(f'<h3 id="proof-{escape(claim.claim_id)}">Proof of each line</h3>')
+    body += [_line_proof(d, references, facts) for d in claim.determinations]
+    return body
+
+
+def _line_proof(d: Determination, references: list[str], facts: dict[str, int]) -> str:
+    """One line's proof: each source considered with its criteria (and the facts behind them, by number),
+    what would change the status, the sources, and the small picture."""
+    parts = [f'<details class="proof" id="proof-line-{d.sequence}"><summary>Line {d.sequence} {escape(d.code)}: '
+             f'<span class="status {d.status}">{d.status}</span></summary>']
+    for source in proof_sources(d):
+        criteria = proof_criteria(d, source)
+        parts.append(f'<div class="source{" deciding" if source.deciding else ""}"><p><b>{escape(source.label)}</b> '
+                     f"({escape(source.role)}, {escape(source.state)}{', deciding' if source.deciding else ''})"
+                     + (f"<br>{escape(source.statement)}" if source.statement else "")
+                     + (f"<br>Guideline: {escape(source.guideline)}" if source.guideline else "")
+                     + (f"; strength {escape(source.strength)}" if source.strength else "")
+                     + (f"; evidence {escape(source.evidence)}" if source.evidence else "") + "</p>")
+        if criteria:
+            parts.append("<ul>" + "".join(_criterion(c, facts) for c in criteria) + "</ul>")
+        parts.append("</div>")
+    changes = [c for c in d.criteria if not c.exception and c.state != "met" and d.status != "justified"]
+    if changes:
+        parts.append("<p><b>What would change it</b>: the criteria not met, if the record showed them met:</p><ul>"
+                     + "".join(f"<li>{escape(c.label)} (now {c.state})</li>" for c in changes) + "</ul>")
+    if d.citations:
+        numbers = [references.index(c) + 1 for c in d.citations]
+        parts.append("<p><b>Sources</b>: " + " ".join(f'<a href="#source-{n}">[{n}]</a>' for n in numbers) + "</p>")
+    parts.append(f'<figure><figcaption>Picture of line {d.sequence}</figcaption>{proof_svg(d)}</figure></details>')
+    return "".join(parts)
+
+
+def _criterion(c: Criterion, facts: dict[str, int]) -> str:
+    """A criterion in words; an exception refuted is good news (the recommendation applies), not a failure."""
+    if c.exception:
+        meaning = {"refuted": "does not apply", "met": "applies", "unknown": "not known"}.get(c.state, c.state)
+        state, label = f"exception {meaning}", f"exception: {c.label}"
+        css = "exception-" + c.state
+    else:
+        state, label, css = c.state, c.label, c.state
+    refs = ", ".join(f'<a href="#fact-{facts[f]}">fact {facts[f]}</a>' for f in c.facts)
+    return f'<li><span class="state {css}">{escape(state)}</span> {escape(label)}' + (f" ({refs})" if refs else "") \
+        + "</li>"
+
+
+def _linked(text: str) -> str:
+    """A citation with its DOI, PubMed id and web addresses as links."""
+    out, last = [], 0
+    for match in _LINKABLE.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        found = match.group(0).rstrip(".,;)")
+        href = found if found.startswith("http") else (
+            f"https://doi.org/{found}" if found.startswith("10.") else f"https://pubmed.ncbi.nlm.nih.gov/{found[5:]}/")
+        out.append(f'<a href="{escape(href)}" rel="noreferrer noopener">{escape(found)}</a>')
+        last = match.start() + len(found)
+    return "".join(out) + escape(text[last:])
 
 
 def _source_links(numbers: tuple[int, ...]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from reasoner.render import REVIEWER_NOTICE
+from reasoner.render.grouping import grouped_warnings, numbered_facts, unconfirmed
 from reasoner.results import ClaimReview, Considered, Determination, Review, Status
 
 WIDTH = 80
@@ -39,15 +40,19 @@ def _claim(claim: ClaimReview) -> str:
         head += f", with the guidelines, rules and codes in force on {', '.join(as_of)}"
     table = [f"{'#':>3}  {'code':<6} {'status':<14} {'claimed as':<23} deciding"]
     details = ["", "Lines in detail:"]
+    facts = numbered_facts((claim,))
     for d in claim.determinations:
         ids = [c.id for c in _deciding_sources(d)]
         deciding = (ids[0] + (f" (+{len(ids) - 1})" if ids[1:] else "")) if ids else "-"
-        status = d.status + ("!" if _unconfirmed(d) else "")
+        status = d.status + ("!" if unconfirmed(d) else "")
         table.append(f"{d.sequence:>3}  {d.code:<6} {status:<14} {_cut(d.claimed_as or '-', 23):<23} {deciding}")
         details.append(f"{d.sequence:>3}  {d.code:<6} {d.status}")
         details.append(_wrap(f"our description: {d.display or '(none: no knowledge of this code)'}", indent=13))
-        details += [_wrap(line, indent=13) for line in _deciding(d)]
-    if any(_unconfirmed(d) for d in claim.determinations):
+        details += [_wrap(line, indent=13) for line in _deciding(d, facts)]
+    if facts:
+        details += ["", "Facts the criteria rest on (each stated once; the lines above refer to them by number):"]
+        details += [_wrap(f"[{n}] {fact}", indent=2) for fact, n in facts.items()]
+    if any(unconfirmed(d) for d in claim.determinations):
         table.append("     ! rests on a source not confirmed in its published text (see the warnings)")
     return "\n".join([head, "", *table, *_cancelled(claim), *details, *_missing(claim), *_warnings(claim)])
 
@@ -65,15 +70,11 @@ def _deciding_sources(d: Determination) -> list[Considered]:
     return [c for c in (*d.recommendations, *d.rules) if c.deciding]
 
 
-def _unconfirmed(d: Determination) -> bool:
-    return any(w.kind == "unconfirmed-source" for w in d.warnings)
-
-
-def _deciding(d: Determination) -> list[str]:
+def _deciding(d: Determination, facts: dict[str, int]) -> list[str]:
     lines = []
     for source in _deciding_sources(d):
         lines.append(f"deciding: {source.label} [{source.role}: {source.state}]")
-        lines += [f"  {c.state}: {c.label} ({'; '.join(c.facts) or _NO_FACT[c.state]})"
+        lines += [f"  {c.state}: {c.label} ({', '.join(f'fact [{facts[f]}]' for f in c.facts) or _NO_FACT[c.state]})"
                   for c in d.criteria if c.of == source.id and c.state == source.state and not c.exception]
     lines += [f"cites: {citation}" for citation in d.citations]
     return lines
@@ -95,8 +96,7 @@ def _missing(claim: ClaimReview) -> list[str]:
 
 
 def _warnings(claim: ClaimReview) -> list[str]:
-    rows = [_wrap(f"- line {d.sequence} {d.code} [{w.kind}] {w.message}", indent=2)
-            for d in claim.determinations for w in d.warnings]
+    rows = [_wrap(f"- [{g.kind}] {g.message} ({', '.join(g.lines)})", indent=2) for g in grouped_warnings(claim)]
     return ["", "Warnings:", *rows] if rows else []
 
 
