@@ -168,7 +168,7 @@ def test_platelets_per_microlitre_are_converted_before_the_threshold(decide_line
     line = decide_lines([PORT], conditions=AML, meds=IV_CHEMO, labs={"plt": (15000, "/uL", "2026-11-19")})[PORT]
     assert "safety" in kinds(line)
     facts = [c.facts for c in line.criteria if c.id == "crit:platelets-20-or-more"][0]
-    assert any("= 15 10*3/uL" in f for f in facts)
+    assert any("= 15 ×10³/µL" in f for f in facts)
 
 
 def test_inr_above_2_warns(decide_lines):

@@ -4,6 +4,7 @@ bad input (exit code 2, one message naming the file, resource and field, nothing
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,9 @@ def test_text_output_rows_missing_documentation_and_reviewer_line(run_cli):
     out = result.stdout
     assert "  3  36561  justified!     Power Port insertion    rec:asco-2013-r1.1 (+2)" in out
     assert " 11  P9037  not-justified! Irradiated platelets    rec:aabb-ictmg-2025-ir-low-risk (+4)" in out
-    assert "refuted: latest platelet count below 10 x10^3/uL (LOINC 777-3" in out
+    assert "refuted: latest platelet count below 10 ×10³/µL (fact [" in out  # each fact stated once, by number
+    assert re.search(r"\[\d+\] LOINC 777-3 Platelets \[#/volume\] in Blood by Automated count = 45 ×10³/µL", out)
+    assert out.count("= 45 ×10³/µL") == 1
     assert "! rests on a source not confirmed in its published text" in out
     assert "  3  36561  justified\n             our description: Port placement" in out
     assert "cites: Sousa B" in out

@@ -40,7 +40,7 @@ def test_json_proof_and_the_smallest_change_for_platelets(run_cli):
     assert "rec:aabb-2015-r1" not in {p["id"] for p in line["proof"]}  # superseded on 2025-05-29
     r1 = next(p for p in line["proof"] if p["id"] == "rec:aabb-ictmg-2025-r1.1")
     platelet = next(c for c in r1["criteria"] if c["id"] == "crit:platelets-below-10")
-    assert platelet["state"] == "refuted" and any("= 45 10*3/uL" in f for f in platelet["facts"])
+    assert platelet["state"] == "refuted" and any("= 45 ×10³/µL" in f for f in platelet["facts"])
     changes = {(c["source"], c["criterion"]) for c in line["what_would_change"]}
     assert ("rec:aabb-ictmg-2025-r1.1", "crit:platelets-below-10") in changes
     assert ("rule:bsh-2020-irradiation-indication", "crit:irradiation-indication") in changes

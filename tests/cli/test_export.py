@@ -58,7 +58,7 @@ def test_the_proof_path_of_36561_runs_through_its_deciding_recommendations(seed_
     lines = {node for node, data in graph.nodes(data=True) if data["kind"] == "claim line"}
     assert lines == {"req:claim/claim-11/line/3"}
     platelets = [data for _, data in graph.nodes(data=True) if data["label"].startswith("LOINC 777-3")]
-    assert platelets and "= 45 10*3/uL" in platelets[0]["label"] and not platelets[0]["proof"]
+    assert platelets and "= 45 ×10³/µL" in platelets[0]["label"] and not platelets[0]["proof"]
 
 
 def test_graphml_round_trips_through_networkx(seed_36561, tmp_path):

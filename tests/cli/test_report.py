@@ -29,14 +29,17 @@ def test_markdown_has_the_patient_the_lines_the_checklist_and_the_proofs(seed_re
     text = render_report(seed_report, "md")
     assert "Patient/patient-0: male, born 1968-03-14, 58 years old on 2026-11-20." in text
     assert "- C92.00 Acute myeloblastic leukemia, not having achieved remission (Claim/claim-11 diagnosis[0])" in text
-    assert "Platelets [#/volume] in Blood by Automated count (LOINC 777-3): 45 10*3/uL on 2026-11-20" in text
+    assert "Platelets [#/volume] in Blood by Automated count (LOINC 777-3): 45 ×10³/µL on 2026-11-20" in text
     assert "- cytarabine (RxNorm 3041), route Intravenous route, active" in text
     assert re.search(r"^\| 8 \| 85007 \| .* \| Blood typing \| \*\*coding-error\*\* \| 85007 is a manual differential, "
                      r"not blood typing \| \[\d+\], \[\d+\] \|$", text, re.M)
     assert re.search(r"^\| 4 \| J0690 \| .*\*\*not-justified\*\* \| .*CDC/HICPAC 2011", text, re.M)
     assert "- [ ] line 1 76937: 76937 documentation: selected vessel patent (us-guidance.vessel-patency; unknown; " \
            "to report)" in text
-    assert "- line 8 85007 [descriptor-mismatch]:" in text
+    assert re.search(r"^- \[descriptor-mismatch\] The claim calls this line blood typing.*\(line 8 85007\)$",
+                     text, re.M)
+    unconfirmed = [line for line in text.splitlines() if line.startswith("- [unconfirmed-source]")]
+    assert len(unconfirmed) == len(set(unconfirmed)) and any("line 3 36561, line 14 C1894" in u for u in unconfirmed)
     assert text.count("```mermaid") == 15
     assert re.search(r"^\d+\. O'Grady NP, .*doi:10\.1093/cid/cir257", text, re.M)
     assert f"`{seed_report.review.knowledge_version}`" in text and text.rstrip().endswith(
@@ -46,8 +49,11 @@ def test_markdown_has_the_patient_the_lines_the_checklist_and_the_proofs(seed_re
 def test_html_is_offline_with_one_proof_picture_per_line(seed_report):
     page = render_report(seed_report, "html")
     assert "default-src 'none'" in page and "<script" not in page
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
-    assert page.count("<svg ") == 15 and page.count('class="status coding-error"') == 2
+    assert not re.search(r"""src\s*=\s*["']?(https?:)?//|<link[^>]*href""", page)  # nothing loaded; links to sources
+    assert 'href="https://doi.org/10.1093/cid/cir257"' in page
+    assert page.count("<svg ") == 15 and page.count('<td class="status coding-error"') == 2
+    assert page.count('<abbr class="unconfirmed"') >= 2  # the flag of the text output, in the table
+    assert '"state exception-refuted">exception does not apply</span> exception: actively bleeding' in page
     assert "a licensed reviewer decides" in page
 
 
