@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,8 @@ REVIEW_PAGES = sa.Table(
     "review_pages", METADATA,  # what the workbench shows of a decision, as the engine decided it
     sa.Column("response_id", sa.String(64), sa.ForeignKey("decisions.response_id"), primary_key=True),
     sa.Column("previous_response_id", sa.String(64), nullable=False),  # "" unless re-decided from the workbench
-    sa.Column("lines", sa.Text, nullable=False),  # JSON: [[sequence, code, status, [linkIds asked]], ...]
+    sa.Column("lines", sa.Text, nullable=False),  # JSON: a PageLine's fields per line
+    sa.Column("patient_html", sa.Text, nullable=False),
     sa.Column("html", sa.Text, nullable=False),
     sa.Column("request", sa.Text, nullable=False),  # the PAS request Bundle decided (an upload's file, a re-decision's)
 )
@@ -76,12 +77,25 @@ REVIEWER_DECISIONS = sa.Table(
 
 
 @dataclass(frozen=True)
-class ReviewPage:
-    """What the workbench shows of a decision: its lines (sequence, code, status, the linkIds still
-    asked), the page as rendered when it was decided, the request Bundle decided, and the decision it
-    re-decided, if any."""
+class PageLine:
+    """One line as the workbench's table of decisions shows it."""
 
-    lines: tuple[tuple[int, str, str, tuple[str, ...]], ...]
+    sequence: int
+    code: str
+    status: str
+    asked: tuple[str, ...]  # the linkIds of the questions that would decide it
+    description: str  # necessity's own description of the code
+    claimed_as: str
+    deciding: str  # the deciding recommendations and rules
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """What the workbench shows of a decision: its lines, the patient and the review (lines, proofs,
+    sources) as rendered when it was decided, the request Bundle decided, and the decision it re-decided."""
+
+    lines: tuple[PageLine, ...]
+    patient_html: str
     html: str
     request: str
     previous_response_id: str = ""
@@ -101,9 +115,11 @@ class ReviewerDecision:
 
 @dataclass(frozen=True)
 class Reviewed:
-    """A reviewer's decision to record, with the response Bundle that now carries it."""
+    """A reviewer's decision to record, the review actions now sent (X12 306, one per line: the metrics
+    count the reviewer's) and the response Bundle that now carries it."""
 
     decision: ReviewerDecision
+    review_actions: tuple[str, ...]
     response_bundle: dict[str, Any]
 
 
@@ -202,7 +218,8 @@ class Records:
                 if d.page is not None:
                     connection.execute(REVIEW_PAGES.insert().values(
                         response_id=d.response_id, previous_response_id=d.page.previous_response_id,
-                        lines=json.dumps(d.page.lines), html=d.page.html,
+                        lines=json.dumps([asdict(line) for line in d.page.lines]),
+                        patient_html=d.page.patient_html, html=d.page.html,
                         request=d.page.request))
             if reviewed is not None:
                 _record_reviewed(connection, exchange.id, reviewed)
@@ -262,9 +279,12 @@ class Records:
         return (row[0], row[1]) if row else None
 
     def all_decisions(self) -> list[tuple[str, float]]:
-        """Every decision's review actions (comma-separated) and decision time, for the metrics."""
+        """Every current decision's review actions as sent (comma-separated) and decision time, for the
+        metrics: a decision the workbench decided again counts once, as its newest."""
+        redecided = sa.select(REVIEW_PAGES.c.previous_response_id).where(REVIEW_PAGES.c.previous_response_id != "")
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(DECISIONS.c.review_actions, DECISIONS.c.decision_ms))
+            rows = connection.execute(sa.select(DECISIONS.c.review_actions, DECISIONS.c.decision_ms)
+                                      .where(DECISIONS.c.response_id.not_in(redecided)))
             return [(row[0], row[1]) for row in rows]
 
     def review_page(self, response_id: str) -> ReviewPage | None:
@@ -274,9 +294,8 @@ class Records:
             row = connection.execute(query).first()
         if row is None:
             return None
-        lines = tuple((int(n), str(code), str(status), tuple(asked))
-                      for n, code, status, asked in json.loads(row.lines))
-        return ReviewPage(lines=lines, html=row.html, request=row.request,
+        lines = tuple(PageLine(**{**line, "asked": tuple(line["asked"])}) for line in json.loads(row.lines))
+        return ReviewPage(lines=lines, patient_html=row.patient_html, html=row.html, request=row.request,
                           previous_response_id=row.previous_response_id)
 
     def reviewer_decisions(self, response_id: str) -> list[ReviewerDecision]:
@@ -323,7 +342,8 @@ def _record_reviewed(connection: Connection, exchange_id: str, reviewed: Reviewe
         response_id=d.response_id, exchange_id=exchange_id, item_sequence=d.item_sequence, action=d.action,
         note=d.note, reviewer=d.reviewer, recorded_at=d.recorded_at))
     connection.execute(DECISIONS.update().where(DECISIONS.c.response_id == d.response_id).values(
-        response_bundle=json.dumps(reviewed.response_bundle, ensure_ascii=False)))
+        response_bundle=json.dumps(reviewed.response_bundle, ensure_ascii=False),
+        review_actions=",".join(reviewed.review_actions)))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -45,11 +45,12 @@ def _references(report: ReviewReport) -> list[str]:
 
 def _rows(claim: ClaimReview, references: list[str]) -> list[_Row]:
     return [_Row(sequence=d.sequence, code=d.code, description=d.display or "(not in the knowledge base)",
-                 claimed_as=d.claimed_as or "", status=d.status, deciding=_deciding(d),
+                 claimed_as=d.claimed_as or "", status=d.status, deciding=deciding_label(d),
                  references=tuple(references.index(c) + 1 for c in d.citations)) for d in claim.determinations]
 
 
-def _deciding(d: Determination) -> str:
+def deciding_label(d: Determination) -> str:
+    """The deciding recommendations and rules of a line, in words."""
     deciding = [c.label for c in (*d.recommendations, *d.rules) if c.deciding]
     return "; ".join(deciding) or ("no policy for this code" if d.status == Status.NO_POLICY else "")
 
@@ -120,13 +121,15 @@ def _html(report: ReviewReport) -> str:
 
 
 def review_html(report: ReviewReport) -> str:
-    """The review as HTML, without the page around it (the report's page, the workbench's review page): the
-    reviewer line, the patient, the facts numbered once, each claim's table, documentation, grouped warnings
-    and the proof of each line, the sources and the notes."""
-    review, summary, references = report.review, report.summary, _references(report)
-    facts = numbered_facts(review.claims)
-    body = [f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>',
-            f"<p>Knowledge base version <code>{escape(review.knowledge_version)}</code>; engine: "
+    """The review as HTML, without the page around it: the reviewer line, the patient, then the lines."""
+    return (f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>'
+            + patient_html(report) + lines_html(report))
+
+
+def patient_html(report: ReviewReport) -> str:
+    """The knowledge base version and the patient: age, diagnoses, latest labs, drugs, services, answers."""
+    review, summary = report.review, report.summary
+    body = [f"<p>Knowledge base version <code>{escape(review.knowledge_version)}</code>; engine: "
             f"{escape(review.engine)}.</p>", "<h2>Patient</h2>", f"<p>{escape(summary.patient)}.</p>",
             '<div class="summary">']
     for title, items in (("Diagnoses", summary.diagnoses), ("Latest laboratory results", summary.labs),
@@ -134,6 +137,15 @@ def review_html(report: ReviewReport) -> str:
                          ("Documentation answers", summary.answers)):
         body.append(f"<section><h3>{title}</h3>{_list(items or ('none',))}</section>")
     body.append("</div>")
+    return "\n".join(body)
+
+
+def lines_html(report: ReviewReport) -> str:
+    """The facts numbered once, each claim's table, documentation, grouped warnings and the proof of each
+    line, the sources and the notes."""
+    review, references = report.review, _references(report)
+    facts = numbered_facts(review.claims)
+    body = []
     if facts:
         body.append('<h3>Facts the criteria rest on</h3><ol class="facts">' + "".join(
             f'<li id="fact-{n}">{escape(fact)}</li>' for fact, n in facts.items()) + "</ol>")
@@ -198,8 +210,8 @@ def _line_proof(d: Determination, references: list[str], facts: dict[str, int]) 
         parts.append("<p><b>What would change it</b>: the criteria not met, if the record showed them met:</p><ul>"
                      + "".join(f"<li>{escape(c.label)} (now {c.state})</li>" for c in changes) + "</ul>")
     if d.citations:
-        numbers = [references.index(c) + 1 for c in d.citations]
-        parts.append("<p><b>Sources</b>: " + " ".join(f'<a href="#source-{n}">[{n}]</a>' for n in numbers) + "</p>")
+        parts.append("<p><b>Sources</b></p><ol class=\"cited\">" + "".join(
+            f'<li value="{references.index(c) + 1}">{_linked(c)}</li>' for c in d.citations) + "</ol>")
     parts.append(f'<figure><figcaption>Picture of line {d.sequence}</figcaption>{proof_svg(d)}</figure></details>')
     return "".join(parts)
 

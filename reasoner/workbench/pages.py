@@ -72,7 +72,7 @@ def queue_html(entries: list[QueueEntry], counts: dict[str, int], status: str, s
                '<button type="submit">Filter</button> <a href="/">clear</a></form>')
     rows = "".join(_queue_row(e) for e in entries) or '<tr><td colspan="6">No request matches.</td></tr>'
     table = ('<table class="queue"><caption>Requests, newest first</caption><tr><th>received</th><th>request</th>'
-             "<th>patient</th><th>lines (necessity)</th><th>reviewer</th><th></th></tr>" + rows + "</table>")
+             "<th>patient</th><th>lines, as sent</th><th>reviewer</th><th></th></tr>" + rows + "</table>")
     main = (f"<h1>Review queue</h1>{upload}<section><h2>Requests</h2>"
             f'<ul class="counts" aria-label="requests by status">{chips}</ul>{filters}{table}</section>')
     return layout("Review queue", main, signed_in)
@@ -102,18 +102,18 @@ def review_html(decision: Decision, page: ReviewPage, reviewer: list[ReviewerDec
     if newest != decision.response_id:
         head += (f'<p class="warning" role="alert">This decision was re-decided: <a href="/reviews/{escape(newest)}">'
                  "open the newest</a>. Decisions are recorded on the newest only.</p>")
-    parts = [head, _changes(page, previous), _decisions(decision, page, reviewer, newest),
-             _documentation_forms(decision.response_id, page, questions),
-             f'<section class="decided"><h2>The review as necessity decided it</h2>{page.html}</section>']
+    parts = [head, _changes(page, previous), f'<section class="patient">{page.patient_html}</section>',
+             _decisions(decision, page, reviewer, newest), _documentation_forms(decision.response_id, page, questions),
+             f'<section class="decided"><h2>Each line\'s proof, as necessity decided it</h2>{page.html}</section>']
     return layout(f"Review of {claim}", "".join(parts), signed_in)
 
 
 def _changes(page: ReviewPage, previous: ReviewPage | None) -> str:
     if previous is None:
         return ""
-    before = {n: status for n, _, status, _ in previous.lines}
-    changed = [(n, code, before.get(n, "not on it"), status) for n, code, status, _ in page.lines
-               if before.get(n) != status]
+    before = {line.sequence: line.status for line in previous.lines}
+    changed = [(line.sequence, line.code, before.get(line.sequence, "not on it"), line.status)
+               for line in page.lines if before.get(line.sequence) != line.status]
     items = "".join(f'<li data-line="{n}">line {n} {escape(code)}: <span class="status {escape(old)}">{escape(old)}'
                     f'</span> → <span class="status {escape(new)}">{escape(new)}</span></li>'
                     for n, code, old, new in changed) or "<li>no line changed status</li>"
@@ -125,28 +125,34 @@ def _changes(page: ReviewPage, previous: ReviewPage | None) -> str:
 def _decisions(decision: Decision, page: ReviewPage, reviewer: list[ReviewerDecision], newest: str) -> str:
     latest = {r.item_sequence: r for r in reviewer}
     rows = []
-    for (n, code, status, _), action in zip(page.lines, decision.review_actions, strict=False):
+    for line, action in zip(page.lines, decision.review_actions, strict=False):
+        n, code, status = line.sequence, line.code, line.status
         mine = latest.get(n)
         recorded = (f'<span class="count {ACTION_WORDS[ACTIONS[mine.action][0]]}">{escape(ACTIONS[mine.action][1])}'
                     f"</span> by {escape(mine.reviewer)}, {escape(mine.recorded_at)}"
                     + (f"<br><q>{escape(mine.note)}</q>" if mine.note else "")) if mine else "not yet"
         form = _decision_form(decision.response_id, n, code) if newest == decision.response_id else ""
-        rows.append(f'<tr data-line="{n}" data-status="{escape(status)}"><td>{n}</td><td>{escape(code)}</td>'
+        claimed = f'<br><span class="claimed">the claim calls it: {escape(line.claimed_as)}</span>' \
+            if line.claimed_as else ""
+        rows.append(f'<tr data-line="{n}" data-status="{escape(status)}" id="line-{n}"><td>{n}</td>'
+                    f"<td><b>{escape(code)}</b></td><td>{escape(line.description)}{claimed}</td>"
                     f'<td><span class="status {escape(status)}">{escape(status)}</span> '
-                    f'<a href="#proof-line-{n}">proof</a></td><td>{escape(ACTION_WORDS.get(action, action))}</td>'
+                    f'<a href="#proof-line-{n}">proof</a><br><span class="deciding">{escape(line.deciding)}</span></td>'
+                    f"<td>{escape(ACTION_WORDS.get(action, action))}</td>"
                     f'<td class="reviewer">{recorded}</td><td>{form}</td></tr>')
     return ('<section><h2>Lines and the reviewer\'s decisions</h2><table class="decisions"><tr><th>line</th>'
-            "<th>code</th><th>necessity's status</th><th>sent as</th><th>reviewer's decision</th><th>record</th></tr>"
+            "<th>code</th><th>our description</th><th>necessity's status and what decides it</th><th>sent as</th>"
+            "<th>reviewer's decision</th><th>record</th></tr>"
             + "".join(rows) + "</table><p class=\"legend\">necessity's status is decision support; the ClaimResponse "
             "sent to the provider (and $inquire) carries the reviewer's decision where one is recorded.</p></section>")
 
 
 def _decision_form(response_id: str, sequence: int, code: str) -> str:
-    options = "".join(f'<option value="{key}">{key}</option>' for key in ACTIONS)
+    options = '<option value="">choose…</option>' + "".join(f'<option value="{key}">{key}</option>' for key in ACTIONS)
     return (f'<form method="post" action="/reviews/{escape(response_id)}/decisions" class="decide">'
             f'<input type="hidden" name="line" value="{sequence}">'
             f'<label for="action-{sequence}">Decision on line {sequence} {escape(code)}</label> '
-            f'<select id="action-{sequence}" name="action">{options}</select> '
+            f'<select id="action-{sequence}" name="action" required>{options}</select> '
             f'<label for="note-{sequence}">reason</label> '
             f'<input id="note-{sequence}" name="note" size="28" placeholder="the reason (needed to deny or pend)"> '
             f'<button type="submit">Record</button></form>')
@@ -154,9 +160,10 @@ def _decision_form(response_id: str, sequence: int, code: str) -> str:
 
 def _documentation_forms(response_id: str, page: ReviewPage, questions: dict[int, list[Question]]) -> str:
     forms = []
-    for n, code, status, _ in page.lines:
+    for line in page.lines:
+        n, code, status = line.sequence, line.code, line.status
         asked = questions.get(n) or []
-        if not asked:
+        if not asked or status != "needs-info":
             continue
         fields = "".join(_question(n, q) for q in asked)
         forms.append(f'<form method="post" action="/reviews/{escape(response_id)}/documentation" class="documentation"'

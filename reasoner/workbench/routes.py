@@ -14,15 +14,15 @@ from starlette.requests import Request
 
 from reasoner.api.answers import HTML, Answer, Refused, Settings
 from reasoner.api.pas import NotConformant, Submitted
-from reasoner.api.records import Decision, Reviewed, ReviewerDecision, ReviewPage
+from reasoner.api.records import Decision, PageLine, Reviewed, ReviewerDecision, ReviewPage
 from reasoner.errors import InputError
 from reasoner.questionnaire import all_documentation_needs
-from reasoner.render.report import review_html
+from reasoner.render.report import deciding_label, lines_html, patient_html
 from reasoner.results import Determination, DocumentationNeeds, Question
 from reasoner.workbench import pages
 from reasoner.workbench.documentation import answered_request
 from reasoner.workbench.forms import form_fields, uploaded_file
-from reasoner.workbench.reviewer import checked, with_reviewer_decision
+from reasoner.workbench.reviewer import ACTIONS, checked, with_reviewer_decision
 
 COOKIE = "necessity_token"
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -62,10 +62,12 @@ def stored(submitted: Submitted, request: bytes, needs: dict[str, DocumentationN
     """The decision of ``submitted`` with what the workbench shows of it: its lines (with the questions that
     would decide them), its review as HTML, the request Bundle decided, and the decision it re-decided."""
     claim = submitted.report.review.claims[0]
-    lines = tuple((d.sequence, d.code, str(d.status), _deciding_questions(d, needs)) for d in claim.determinations)
+    lines = tuple(PageLine(sequence=d.sequence, code=d.code, status=str(d.status), asked=_deciding_questions(d, needs),
+                           description=d.display or "(not in the knowledge base)", claimed_as=d.claimed_as or "",
+                           deciding=deciding_label(d)) for d in claim.determinations)
     return replace(submitted.decision, page=ReviewPage(
-        lines=lines, html=review_html(submitted.report), request=request.decode("utf-8"),
-        previous_response_id=previous))
+        lines=lines, patient_html=patient_html(submitted.report), html=lines_html(submitted.report),
+        request=request.decode("utf-8"), previous_response_id=previous))
 
 
 def _deciding_questions(d: Determination, needs: dict[str, DocumentationNeeds]) -> tuple[str, ...]:
@@ -142,7 +144,7 @@ def handlers(settings: Settings, decide: Decide) -> dict[tuple[str, str], Handle
         if newest != decision.response_id:
             return page(pages.error_html("A newer decision exists", "this request was decided again: record the "
                                          "decision on the newest", f"/reviews/{newest}"), 409)
-        statuses = {n: status for n, _, status, _ in shown.lines}
+        statuses = {line.sequence: line.status for line in shown.lines}
         try:
             fields = form_fields(body, request.headers.get("content-type", ""), "decision")
             action, note, line = checked(fields.get("action", ""), fields.get("note", ""), fields.get("line", ""),
@@ -153,7 +155,9 @@ def handlers(settings: Settings, decide: Decide) -> dict[tuple[str, str], Handle
                                 reviewer=request.state.client,
                                 recorded_at=datetime.now(UTC).isoformat(timespec="seconds"))
         bundle = with_reviewer_decision(decision.response_bundle, mine, statuses[line])
-        return redirect(f"{back}#line-{line}", reviewed=Reviewed(mine, bundle))
+        sent = tuple(ACTIONS[action][0] if shown_line.sequence == line else sent_action
+                     for shown_line, sent_action in zip(shown.lines, decision.review_actions, strict=True))
+        return redirect(f"{back}#line-{line}", reviewed=Reviewed(mine, sent, bundle))
 
     async def login_form(request: Request, body: bytes) -> Answer:
         return page(pages.login_html()) if signed_in else redirect("/")
@@ -213,8 +217,8 @@ def _newest(records: Any, decision: Decision) -> str:
 
 def _asked(shown: ReviewPage, needs: dict[str, Any]) -> dict[int, list[Question]]:
     """The questions each line still asks (its documentation not shown), from the knowledge's questionnaire."""
-    return {n: [q for q in needs[code].questions if q.link_id in asked]
-            for n, code, _, asked in shown.lines if asked and code in needs}
+    return {line.sequence: [q for q in needs[line.code].questions if q.link_id in line.asked]
+            for line in shown.lines if line.asked and line.code in needs}
 
 
 def _same_origin(request: Request) -> None:
