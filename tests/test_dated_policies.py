@@ -78,7 +78,7 @@ def test_version_prints_the_knowledge_base_version_every_output_records(run_cli)
 
 def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_before_a_central_line(run_cli):
     """examples/dated/central-line-platelets-15.json: an adult with AML on chemotherapy, platelets 15
-    x10^3/uL, a non-tunneled central line (36556) and platelets on the claim (2026-11-20)."""
+    ×10³/µL, a non-tunneled central line (36556) and platelets on the claim (2026-11-20)."""
     request = str(ROOT / "examples" / "dated" / "central-line-platelets-15.json")
     shown = run_cli("explain", request, "--code", "P9035").stdout
     assert shown.startswith("line 2 P9035 on claim c1: not-justified")
@@ -87,7 +87,7 @@ def test_explain_shows_the_conflict_and_its_resolution_for_platelets_of_15_befor
     text = " ".join(shown.split())
     assert "warning [guideline-conflict]: SIR 2019 advises platelets" in text
     assert ("Resolved by precedence, a stronger graded recommendation over a weaker one: AABB/ICTMG 2025: platelets "
-            "before central venous catheter placement at a compressible site below 10 x10^3/uL prevails over SIR "
+            "before central venous catheter placement at a compressible site below 10 ×10³/µL prevails over SIR "
             "2019") in text
     earlier = " ".join(run_cli("explain", request, "--code", "P9035", "--as-of", "2025-05-28").stdout.split())
     assert earlier.startswith("line 2 P9035 on claim c1: justified") and "guideline-conflict" not in earlier

@@ -92,7 +92,7 @@ def test_platelets_of_15_before_a_central_line_conflict_resolved_for_aabb_ictmg_
     assert conflict.source == "prec:stronger-recommendation"
     assert conflict.message.startswith("SIR 2019 advises platelets before a low-bleeding-risk procedure")
     assert ("Resolved by precedence, a stronger graded recommendation over a weaker one: AABB/ICTMG 2025: platelets "
-            "before central venous catheter placement at a compressible site below 10 x10^3/uL prevails over SIR 2019"
+            "before central venous catheter placement at a compressible site below 10 ×10³/µL prevails over SIR 2019"
             in conflict.message)
 
 
