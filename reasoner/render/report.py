@@ -117,13 +117,8 @@ def _html(report: ReviewReport) -> str:
             f"<title>Medical necessity review: {escape(review.request)}</title>"
             f"<style>{_STYLE.read_text(encoding='utf-8')}</style></head><body>\n"
             f"<h1>Medical necessity review: {escape(review.request)}</h1>\n"
-            + review_html(report) + "\n</body></html>\n")
-
-
-def review_html(report: ReviewReport) -> str:
-    """The review as HTML, without the page around it: the reviewer line, the patient, then the lines."""
-    return (f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>'
-            + patient_html(report) + lines_html(report))
+            + f'<p class="notice">{escape(REVIEWER_LINE)} Each status below shows the evidence it rests on.</p>'
+            + patient_html(report) + lines_html(report, proofs_open=True) + "\n</body></html>\n")
 
 
 def patient_html(report: ReviewReport) -> str:
@@ -140,9 +135,9 @@ def patient_html(report: ReviewReport) -> str:
     return "\n".join(body)
 
 
-def lines_html(report: ReviewReport) -> str:
+def lines_html(report: ReviewReport, proofs_open: bool = False) -> str:
     """The facts numbered once, each claim's table, documentation, grouped warnings and the proof of each
-    line, the sources and the notes."""
+    line (open, as a page to print, or each behind its line's summary), the sources and the notes."""
     review, references = report.review, _references(report)
     facts = numbered_facts(review.claims)
     body = []
@@ -150,7 +145,7 @@ def lines_html(report: ReviewReport) -> str:
         body.append('<h3>Facts the criteria rest on</h3><ol class="facts">' + "".join(
             f'<li id="fact-{n}">{escape(fact)}</li>' for fact, n in facts.items()) + "</ol>")
     for claim in review.claims:
-        body += _claim_html(claim, references, facts)
+        body += _claim_html(claim, references, facts, proofs_open)
     body.append("<h2>Sources</h2><ol>" + "".join(
         f'<li id="source-{n}">{_linked(text)}</li>' for n, text in enumerate(references, start=1)) + "</ol>")
     if review.rejected:
@@ -160,7 +155,7 @@ def lines_html(report: ReviewReport) -> str:
     return "\n".join(body)
 
 
-def _claim_html(claim: ClaimReview, references: list[str], facts: dict[str, int]) -> list[str]:
+def _claim_html(claim: ClaimReview, references: list[str], facts: dict[str, int], proofs_open: bool) -> list[str]:
     body = [f"<h2>{escape(_heading(claim))}</h2>",
             '<table class="lines"><tr><th>line</th><th>code</th><th>our description</th><th>the claim calls it</th>'
             "<th>status</th><th>deciding</th><th>sources</th></tr>"]
@@ -185,15 +180,16 @@ def _claim_html(claim: ClaimReview, references: list[str], facts: dict[str, int]
         f'<li><span class="kind">{escape(g.kind)}</span> {escape(g.message)} <span class="where">'
         f"({escape(', '.join(g.lines))})</span></li>" for g in groups) + "</ul>" if groups else "<p>none</p>"))
     body.append(f'<h3 id="proof-{escape(claim.claim_id)}">Proof of each line</h3>')
-    body += [_line_proof(d, references, facts) for d in claim.determinations]
+    body += [_line_proof(d, references, facts, proofs_open) for d in claim.determinations]
     return body
 
 
-def _line_proof(d: Determination, references: list[str], facts: dict[str, int]) -> str:
+def _line_proof(d: Determination, references: list[str], facts: dict[str, int], proofs_open: bool) -> str:
     """One line's proof: each source considered with its criteria (and the facts behind them, by number),
     what would change the status, the sources, and the small picture."""
-    parts = [f'<details class="proof" id="proof-line-{d.sequence}"><summary>Line {d.sequence} {escape(d.code)}: '
-             f'<span class="status {d.status}">{d.status}</span></summary>']
+    opened = " open" if proofs_open else ""
+    parts = [f'<details class="proof" id="proof-line-{d.sequence}"{opened}><summary>Line {d.sequence} '
+             f'{escape(d.code)}: <span class="status {d.status}">{d.status}</span></summary>']
     for source in proof_sources(d):
         criteria = proof_criteria(d, source)
         parts.append(f'<div class="source{" deciding" if source.deciding else ""}"><p><b>{escape(source.label)}</b> '
