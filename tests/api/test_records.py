@@ -10,7 +10,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from reasoner.api.records import DECISIONS, EXCHANGES, Decision, Exchange, Records, database_url
+from reasoner.api.records import (
+    DECISIONS,
+    EXCHANGES,
+    REVIEW_PAGES,
+    REVIEWER_DECISIONS,
+    Decision,
+    Exchange,
+    PageLine,
+    Records,
+    Reviewed,
+    ReviewerDecision,
+    ReviewPage,
+    database_url,
+)
 from reasoner.errors import NecessityError
 
 POSTGRES = os.environ.get("NECESSITY_TEST_POSTGRES")
@@ -27,6 +40,8 @@ def records(request: pytest.FixtureRequest, tmp_path: Path) -> Records:
         pytest.skip("NECESSITY_TEST_POSTGRES is not set")
     store = Records(database_url(POSTGRES))
     with store.engine.begin() as connection:
+        connection.execute(REVIEWER_DECISIONS.delete())
+        connection.execute(REVIEW_PAGES.delete())
         connection.execute(DECISIONS.delete())
         connection.execute(EXCHANGES.delete())
     return store
@@ -75,3 +90,27 @@ def test_a_database_url_that_is_neither_a_file_nor_supported_is_refused() -> Non
     with pytest.raises(NecessityError, match="--db"):
         database_url("mysql://x/y")
     assert database_url("postgresql://u@h/db") == "postgresql+pg8000://u@h/db"
+
+
+def test_a_review_page_a_re_decision_and_a_reviewers_decision_are_stored_and_counted_once(records: Records) -> None:
+    line = PageLine(sequence=1, code="J2001", status="needs-info", asked=("lidocaine.route",),
+                    description="lidocaine", claimed_as="Lidocaine", deciding="J2001 route")
+    first = decision("C3", "2026-12-01T00:00:00+00:00", ("A4",))
+    first = Decision(**{**first.__dict__, "page": ReviewPage(lines=(line,), patient_html="<p>p</p>", html="<p>r</p>",
+                                                              request='{"resourceType": "Bundle"}')})
+    records.record(exchange(), (first,))
+    assert records.review_page(first.response_id) == first.page
+    again = decision("C3", "2026-12-02T00:00:00+00:00", ("A3",))
+    again = Decision(**{**again.__dict__, "page": ReviewPage(
+        lines=(PageLine(**{**line.__dict__, "status": "coding-error", "asked": ()}),), patient_html="", html="",
+        request="{}", previous_response_id=first.response_id)})
+    records.record(exchange(), (again,))
+    assert sorted(records.all_decisions()) == [("A3", 12.5)]  # the request once, as decided again
+    mine = ReviewerDecision(response_id=again.response_id, item_sequence=1, action="approve", note="seen",
+                            reviewer="nurse-1", recorded_at="2026-12-02T01:00:00+00:00")
+    records.record(exchange(), reviewed=Reviewed(mine, ("A1",), {"resourceType": "Bundle", "entry": []}))
+    stored = records.decision(again.response_id)
+    assert stored is not None and stored.review_actions == ("A1",) and stored.response_bundle["entry"] == []
+    assert records.reviewer_decisions(again.response_id) == [mine]
+    assert records.reviewed_line_counts() == {again.response_id: 1}
+    assert sorted(records.all_decisions()) == [("A1", 12.5)]
