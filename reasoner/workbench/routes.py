@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 
 from reasoner.api.answers import HTML, Answer, Refused, Settings
+from reasoner.api.crd.orders import is_day
 from reasoner.api.pas import NotConformant, Submitted
 from reasoner.api.records import Decision, PageLine, Reviewed, ReviewerDecision, ReviewPage
 from reasoner.errors import InputError
@@ -91,7 +92,7 @@ def handlers(settings: Settings, decide: Decide) -> dict[tuple[str, str], Handle
             return page(pages.error_html("Unknown filter", f"status={status!r}: choose one of "
                                          f"{', '.join(pages.STATUS_FILTERS)}", "/"), 400)
         for name, day in (("since", since), ("until", until)):
-            if day and not _is_day(day):
+            if day and not is_day(day):
                 return page(pages.error_html("Unknown date", f"{name}={day!r}: give a date as YYYY-MM-DD", "/"), 400)
         entries = _entries(records.search(created=(since or "0000", (until or "9999") + "\uffff")),
                            records.reviewed_line_counts())
@@ -227,10 +228,3 @@ def _same_origin(request: Request) -> None:
     if origin and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
         raise Refused(403, "forbidden", f"a form from {origin} is not taken: only from this server's pages")
 
-
-def _is_day(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10

@@ -196,12 +196,13 @@ def _day(resource: dict[str, Any]) -> str:
         value: Any = resource
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, str) and _is_day(value[:10]):
+        if isinstance(value, str) and is_day(value[:10]):
             return value[:10]
     return _today()
 
 
-def _is_day(text: str) -> bool:
+def is_day(text: str) -> bool:
+    """Whether ``text`` is a date written YYYY-MM-DD."""
     try:
         date.fromisoformat(text)
     except ValueError:
